@@ -1,0 +1,1 @@
+"""Clouds behind the OCCI surface; all implement backends.base.Backend."""

@@ -1,0 +1,127 @@
+"""The one small interface between OCCI semantics (service/) and a cloud.
+
+The service validates every request against the registry before it calls a backend, so a
+backend receives only well-typed drafts and changes, and answers with model objects. A backend
+raises occi_server.errors exceptions (NotFound, Conflict, BadRequest, ServiceUnavailable, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from occi_server.context import RequestContext
+from occi_server.model import Category, Entity, Kind, Mixin
+
+
+@dataclass(slots=True, kw_only=True)
+class EntityQuery:
+    """Which entities a listing wants. All given conditions must hold (AND)."""
+
+    kinds: tuple[str, ...] | None = None  # kind type ids, sub-kinds already expanded; None = any
+    mixins: tuple[str, ...] = ()  # the entity carries every one of these
+    attributes: dict[str, Any] = field(default_factory=dict)  # exact value matches
+    location_prefix: str | None = None  # for unbound paths such as /vms/
+    offset: int = 0
+    limit: int | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class LinkDraft:
+    kind: Kind
+    mixins: list[Mixin] = field(default_factory=list)
+    attributes: dict[str, Any] = field(default_factory=dict)
+    source: str = ""  # path of the source resource ("" for inline links: the new resource)
+    target: str = ""  # path inside this service, or an external URI
+    target_kind: str | None = None
+    id: str | None = None
+    location: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class EntityDraft:
+    """A validated entity to create: defaults applied, types coerced, mixins applicable."""
+
+    kind: Kind
+    mixins: list[Mixin] = field(default_factory=list)
+    attributes: dict[str, Any] = field(default_factory=dict)
+    id: str | None = None  # client-chosen occi.core.id; None = backend generates
+    location: str | None = None  # client-chosen path (PUT); None = kind location + id
+    links: list[LinkDraft] = field(default_factory=list)  # inline links of a new resource
+    link: LinkDraft | None = None  # set when the draft itself is a link
+
+
+@dataclass(slots=True, kw_only=True)
+class EntityChanges:
+    """A validated change of an existing entity (partial update, full replace, mixin membership)."""
+
+    add_mixins: list[Mixin] = field(default_factory=list)
+    remove_mixins: list[Mixin] = field(default_factory=list)
+    set_attributes: dict[str, Any] = field(default_factory=dict)
+    remove_attributes: list[str] = field(default_factory=list)
+    add_links: list[LinkDraft] = field(default_factory=list)
+    expected_version: str | None = None  # If-Match: 412 when the entity has moved on
+
+
+ActionOutcome = Entity | Category | None
+
+
+class CloudSession(Protocol):
+    """Operations on behalf of one caller; on the local backend, one database transaction."""
+
+    def provider_mixins(self) -> Sequence[Mixin]:
+        """Mixins the cloud offers to this project (templates, pools, ...)."""
+
+    def user_mixins(self) -> Sequence[Mixin]: ...
+
+    def create_user_mixin(self, mixin: Mixin) -> None: ...
+
+    def delete_user_mixin(self, mixin: Mixin) -> None:
+        """Delete the mixin and drop every association with it."""
+
+    def list_locations(self, query: EntityQuery) -> list[str]: ...
+
+    def list_entities(self, query: EntityQuery) -> list[Entity]: ...
+
+    def get_entity(self, location: str) -> Entity:
+        """The entity at `location` (a path), with its links and applicable actions; NotFound."""
+
+    def create_entity(self, draft: EntityDraft) -> Entity: ...
+
+    def update_entity(self, location: str, changes: EntityChanges) -> Entity: ...
+
+    def delete_entity(self, location: str) -> None:
+        """Delete an entity; a resource takes its links with it."""
+
+    def invoke_action(self, location: str, action: str, parameters: dict[str, Any]) -> ActionOutcome:
+        """Run an action (type id) whose parameters the service has validated."""
+
+
+class Backend(Protocol):
+    """A cloud. Built once at start-up; hands out one session per request."""
+
+    name: str
+
+    def served_kinds(self) -> frozenset[str]:
+        """Kind type ids this backend can list, create and delete."""
+
+    def implemented_actions(self) -> frozenset[str]:
+        """Action type ids it really performs; only these are advertised."""
+
+    def supported_mixins(self) -> frozenset[str]:
+        """Static catalogue mixins it honours (ipnetwork, ssh_key, ...)."""
+
+    def extra_categories(self) -> Sequence[Category]:
+        """Static categories of its own (provider kinds, actions and mixins)."""
+
+    def session(self, ctx: RequestContext) -> AbstractContextManager[CloudSession]: ...
+
+    def close(self) -> None: ...
+
+
+def iter_links_of(entity: Entity) -> Iterator[Entity]:
+    """The links owned by a resource (empty for other entities)."""
+    links = getattr(entity, "links", None)
+    return iter(links or ())

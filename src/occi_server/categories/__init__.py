@@ -1,0 +1,1 @@
+"""The catalogue of standard categories (data only; no HTTP, no clouds)."""
