@@ -1,4 +1,4 @@
-"""Who is asking, and from where: built by http/ from the credentials, passed down to the backend."""
+"""Who is asking, and from where: built by http/ from the credentials, passed to the backend."""
 
 from __future__ import annotations
 

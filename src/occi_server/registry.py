@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from occi_server.categories import core, infrastructure
 from occi_server.model import Action, Attribute, Category, Kind, Mixin
+from occi_server.model.category import KindExtension
 
 
 class Catalogue:
@@ -20,6 +21,10 @@ class Catalogue:
         self.categories: tuple[Category, ...] = tuple(categories)
         self.by_id: dict[str, Category] = {}
         self.by_location: dict[str, Kind | Mixin] = {}
+        # Write-only attributes (passwords): accepted, stored hashed, never rendered.
+        self.secret_attributes = frozenset(
+            a.name for c in self.categories for a in c.attributes if a.secret
+        )
         for category in self.categories:
             if category.type_id in self.by_id:
                 raise ValueError(f"duplicate category {category.type_id}")
@@ -37,16 +42,23 @@ class Catalogue:
         implemented_actions: frozenset[str],
         supported_mixins: frozenset[str],
         extra: Sequence[Category] = (),
+        extensions: Sequence[KindExtension] = (),
     ) -> Catalogue:
         """Keep only what the backend really does; trim kinds' action lists to match."""
         chosen: list[Category] = list(core.KINDS)
-        candidates: list[Category] = [*infrastructure.KINDS, *infrastructure.MIXINS, *extra]
+        candidates: list[Category] = [
+            *(_extend(k, extensions) for k in infrastructure.KINDS),
+            *infrastructure.MIXINS,
+            *extra,
+        ]
         extra_actions = [c for c in extra if isinstance(c, Action)]
         for category in candidates:
             if isinstance(category, Kind) and category.type_id not in served_kinds:
                 continue
-            if isinstance(category, Mixin) and category not in extra and (
-                category.type_id not in supported_mixins
+            if (
+                isinstance(category, Mixin)
+                and category not in extra
+                and (category.type_id not in supported_mixins)
             ):
                 continue
             if isinstance(category, Action):
@@ -60,6 +72,17 @@ class Catalogue:
             if action.type_id in advertised:
                 chosen.append(action)
         return cls(chosen)
+
+
+def _extend(kind: Kind, extensions: Sequence[KindExtension]) -> Kind:
+    for extension in extensions:
+        if extension.kind == kind.type_id:
+            kind = dataclasses.replace(
+                kind,
+                actions=(*kind.actions, *extension.actions),
+                attributes=(*kind.attributes, *extension.attributes),
+            )
+    return kind
 
 
 class Registry:
@@ -145,7 +168,9 @@ class Registry:
     def depends_on(self, mixin: Mixin, ancestor: str) -> bool:
         return any(m.type_id == ancestor for m in self.mixin_closure([mixin]))
 
-    def attribute_definitions(self, kind: Kind, mixins: Iterable[Mixin] = ()) -> dict[str, Attribute]:
+    def attribute_definitions(
+        self, kind: Kind, mixins: Iterable[Mixin] = ()
+    ) -> dict[str, Attribute]:
         """Every attribute an entity of `kind` with `mixins` may carry; templates' defaults win."""
         definitions: dict[str, Attribute] = {}
         for k in reversed(self.lineage(kind)):

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from occi_server.context import RequestContext
 from occi_server.model import Category, Entity, Kind, Mixin
+from occi_server.model.category import KindExtension
 
 
 @dataclass(slots=True, kw_only=True)
@@ -95,7 +96,9 @@ class CloudSession(Protocol):
     def delete_entity(self, location: str) -> None:
         """Delete an entity; a resource takes its links with it."""
 
-    def invoke_action(self, location: str, action: str, parameters: dict[str, Any]) -> ActionOutcome:
+    def invoke_action(
+        self, location: str, action: str, parameters: dict[str, Any]
+    ) -> ActionOutcome:
         """Run an action (type id) whose parameters the service has validated."""
 
 
@@ -115,6 +118,9 @@ class Backend(Protocol):
 
     def extra_categories(self) -> Sequence[Category]:
         """Static categories of its own (provider kinds, actions and mixins)."""
+
+    def kind_extensions(self) -> Sequence[KindExtension]:
+        """Actions and attributes it adds to standard kinds (the walkthrough's instance actions)."""
 
     def session(self, ctx: RequestContext) -> AbstractContextManager[CloudSession]: ...
 

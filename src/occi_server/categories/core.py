@@ -15,9 +15,15 @@ LINK = CORE + "link"
 ID = Attribute(name="occi.core.id", mutable=False, required=False, description="Entity identifier")
 TITLE = Attribute(name="occi.core.title", description="Display name")
 SUMMARY = Attribute(name="occi.core.summary", description="Short description of the resource")
-SOURCE = Attribute(name="occi.core.source", required=True, description="Location of the source")
-TARGET = Attribute(name="occi.core.target", required=True, description="Location of the target")
-TARGET_KIND = Attribute(name="occi.core.target.kind", description="Kind of the target")
+SOURCE = Attribute(
+    name="occi.core.source", required=True, mutable=False, description="Location of the source"
+)
+TARGET = Attribute(
+    name="occi.core.target", required=True, mutable=False, description="Location of the target"
+)
+TARGET_KIND = Attribute(
+    name="occi.core.target.kind", mutable=False, description="Kind of the target"
+)
 
 ENTITY_KIND = Kind(scheme=CORE, term="entity", title="Entity", attributes=(ID, TITLE))
 RESOURCE_KIND = Kind(

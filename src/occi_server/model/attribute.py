@@ -64,9 +64,12 @@ class Attribute:
             raise BadRequest(
                 f"attribute {self.name}: {value!r} is not one of {', '.join(self.enum)}"
             )
-        if self._compiled is not None and isinstance(converted, str):
-            if not self._compiled.fullmatch(converted):
-                raise BadRequest(f"attribute {self.name}: {value!r} does not match {self.pattern}")
+        if (
+            self._compiled is not None
+            and isinstance(converted, str)
+            and not self._compiled.fullmatch(converted)
+        ):
+            raise BadRequest(f"attribute {self.name}: {value!r} does not match {self.pattern}")
         if isinstance(converted, int | float) and not isinstance(converted, bool):
             if self.minimum is not None and converted < self.minimum:
                 raise BadRequest(f"attribute {self.name}: {converted} is below {self.minimum:g}")

@@ -1,4 +1,4 @@
-"""Categories: the identifiers of OCCI types (Kind), capabilities (Mixin) and operations (Action)."""
+"""Categories: identifiers of OCCI types (Kind), capabilities (Mixin) and operations (Action)."""
 
 from __future__ import annotations
 
@@ -68,3 +68,12 @@ def split_type_id(type_id: str) -> tuple[str, str]:
         if index != -1 and index < len(type_id) - 1:
             return type_id[: index + 1], type_id[index + 1 :]
     return type_id, ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KindExtension:
+    """Provider additions to a standard kind: more actions and attributes (OCCI extensibility)."""
+
+    kind: str
+    actions: tuple[str, ...] = ()
+    attributes: tuple[Attribute, ...] = ()

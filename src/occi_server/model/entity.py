@@ -12,7 +12,7 @@ class Entity:
     kind: str
     location: str
     mixins: list[str] = field(default_factory=list)
-    # Every attribute except occi.core.id/source/target (those are fields); title and summary live here.
+    # Every attribute but occi.core.id/source/target (fields); title and summary live here.
     attributes: dict[str, Any] = field(default_factory=dict)
     # Type ids of the actions applicable now (filled by the service from registry + backend state).
     actions: list[str] = field(default_factory=list)

@@ -21,7 +21,7 @@ class AttributeDef:
 
 @dataclass(slots=True, kw_only=True)
 class CategoryRef:
-    """One Category as rendered in a request. `category_class` is None when the client omitted it."""
+    """One Category as sent in a request; `category_class` is None when the client omitted it."""
 
     term: str
     scheme: str

@@ -49,5 +49,7 @@ class RendererFactory(Protocol):
 
 
 class Parser(Protocol):
-    def __call__(self, headers: Mapping[str, str] | Sequence[tuple[str, str]], body: bytes) -> OcciRequest:
+    def __call__(
+        self, headers: Mapping[str, str] | Sequence[tuple[str, str]], body: bytes
+    ) -> OcciRequest:
         """Parse a request; raise BadRequest naming the bad header, line or member."""

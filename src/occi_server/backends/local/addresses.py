@@ -1,0 +1,98 @@
+"""IP address allocation from a pool, never twice: the UNIQUE (pool, address) constraint
+decides, and a lost race is retried with the next free address."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from occi_server.backends.local.scope import Scope
+from occi_server.db.tables import IpAllocationRow
+from occi_server.errors import BadRequest, Conflict
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+_RETRIES = 5
+
+
+def parse_cidr(cidr: str, attribute: str = "occi.network.address") -> IpNetwork:
+    try:
+        return ipaddress.ip_network(cidr.strip(), strict=False)
+    except ValueError:
+        raise BadRequest(f"attribute {attribute}: {cidr!r} is not a CIDR range") from None
+
+
+def first_host(network: IpNetwork) -> str:
+    return str(next(iter(network.hosts()), network.network_address))
+
+
+def is_host(network: IpNetwork, address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    if ip not in network:
+        return False
+    # The network and broadcast addresses of an IPv4 subnet cannot be given to a host.
+    edges = network.version == 4 and network.prefixlen < 31
+    return not edges or ip not in (network.network_address, network.broadcast_address)
+
+
+def used(scope: Scope, pool: str) -> set[str]:
+    stmt = select(IpAllocationRow.address).where(IpAllocationRow.pool == pool)
+    return set(scope.db.scalars(stmt))
+
+
+def allocate(
+    scope: Scope,
+    pool: str,
+    network: IpNetwork,
+    holder_pk: int,
+    *,
+    reserved: frozenset[str] = frozenset(),
+    requested: str | None = None,
+) -> str:
+    """Take `requested` (409 when taken) or the first free host address of `network`."""
+    if requested is not None:
+        address = str(ipaddress.ip_address(requested.strip()))
+        if address in reserved or not _insert(scope, pool, address, holder_pk):
+            raise Conflict(f"address {address} is already in use in {network}")
+        return address
+    for _ in range(_RETRIES):
+        taken = used(scope, pool) | reserved
+        free = next(_free(network, taken), None)
+        if free is None:
+            raise Conflict(f"no free address left in {network}")
+        if _insert(scope, pool, free, holder_pk):
+            return free
+    raise Conflict(f"could not allocate an address in {network}; try again")
+
+
+def release(scope: Scope, holder_pk: int) -> None:
+    scope.db.execute(delete(IpAllocationRow).where(IpAllocationRow.entity_pk == holder_pk))
+
+
+def _free(network: IpNetwork, taken: set[str]) -> Iterator[str]:
+    for host in network.hosts():
+        text = str(host)
+        if text not in taken:
+            yield text
+
+
+def _insert(scope: Scope, pool: str, address: str, holder_pk: int) -> bool:
+    """Insert one allocation in a savepoint: False when another holder has the address."""
+    try:
+        with scope.db.begin_nested():
+            scope.db.add(
+                IpAllocationRow(
+                    pool=pool,
+                    address=address,
+                    project_id=scope.project_id,
+                    entity_pk=holder_pk,
+                )
+            )
+    except IntegrityError:
+        return False
+    return True

@@ -1,0 +1,105 @@
+"""The embedded cloud: a persistent OpenStack-like model on SQLAlchemy."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import sessionmaker
+
+from occi_server.backends.base import CloudSession
+from occi_server.backends.local import compute, network, storage
+from occi_server.backends.local.catalogue import CloudCatalogue, default_catalogue
+from occi_server.backends.local.links import LINK_KINDS, LinkRules
+from occi_server.backends.local.rules import KindRules
+from occi_server.backends.local.scope import Cloud, Scope
+from occi_server.backends.local.session import LocalSession
+from occi_server.categories import core
+from occi_server.categories import infrastructure as infra
+from occi_server.context import RequestContext
+from occi_server.errors import Conflict, OcciError, ServiceUnavailable
+from occi_server.model import Category
+from occi_server.model.category import KindExtension
+
+
+class LocalBackend:
+    name = "local"
+
+    def __init__(self, engine: Engine, cloud: CloudCatalogue | None = None) -> None:
+        self._engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False, autoflush=True)
+        self._cloud = Cloud(cloud or default_catalogue())
+        link_rules = LinkRules()
+        self._rules: dict[str, KindRules] = {
+            infra.COMPUTE: compute.ComputeRules(),
+            infra.STORAGE: storage.StorageRules(),
+            infra.NETWORK: network.NetworkRules(),
+            **{kind: link_rules for kind in LINK_KINDS},
+        }
+        self._implemented = compute.ACTIONS | storage.ACTIONS | network.ACTIONS
+        # Projects whose view of the provider networks exists (checked once per process).
+        self._seeded: set[str] = set()
+        self._seed_lock = threading.Lock()
+
+    @property
+    def catalogue(self) -> CloudCatalogue:
+        return self._cloud.catalogue
+
+    def served_kinds(self) -> frozenset[str]:
+        return frozenset({core.RESOURCE, *LINK_KINDS, infra.COMPUTE, infra.STORAGE, infra.NETWORK})
+
+    def implemented_actions(self) -> frozenset[str]:
+        return self._implemented
+
+    def supported_mixins(self) -> frozenset[str]:
+        return frozenset(
+            {
+                infra.IPNETWORK,
+                infra.IPNETWORKINTERFACE,
+                infra.OS_TPL,
+                infra.RESOURCE_TPL,
+                infra.SSH_KEY,
+                infra.USER_DATA,
+            }
+        )
+
+    def extra_categories(self) -> Sequence[Category]:
+        return ()
+
+    def kind_extensions(self) -> Sequence[KindExtension]:
+        # TODO(issue 3): the instance actions (confirm_resize, alloc_float_ip, ...) go here.
+        return ()
+
+    @contextmanager
+    def session(self, ctx: RequestContext) -> Iterator[CloudSession]:
+        """One transaction: committed when the block ends normally, rolled back otherwise."""
+        seeded = ctx.project_id in self._seeded
+        try:
+            with self._sessions() as db, db.begin():
+                scope = Scope(db=db, ctx=ctx, cloud=self._cloud)
+                if not seeded:
+                    network.ensure_provider_networks(scope)
+                yield LocalSession(scope, self._rules, self._implemented)
+        except OcciError:
+            raise
+        except IntegrityError as error:
+            # A concurrent request took the same id, location or address first.
+            raise Conflict("the request conflicts with a concurrent change; retry") from error
+        except OperationalError as error:
+            if not _is_busy(error):
+                raise
+            raise ServiceUnavailable("the database is busy; retry") from error
+        if not seeded:
+            with self._seed_lock:
+                self._seeded.add(ctx.project_id)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+
+def _is_busy(error: OperationalError) -> bool:
+    text = str(error.orig).lower()
+    return "locked" in text or "busy" in text or "deadlock" in text

@@ -1,0 +1,210 @@
+"""Links: referential integrity, storage attachments, network interfaces and their addresses."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from occi_server.backends.local import addresses, network, store
+from occi_server.backends.local.rules import KindRules, Update
+from occi_server.backends.local.scope import Scope
+from occi_server.categories import core
+from occi_server.categories import infrastructure as infra
+from occi_server.db.tables import EntityAttributeRow, EntityRow
+from occi_server.errors import BadRequest, Conflict
+from occi_server.model import Kind, Mixin
+
+INTERFACE = "occi.networkinterface.interface"
+MAC = "occi.networkinterface.mac"
+IF_ADDRESS = "occi.networkinterface.address"
+IF_GATEWAY = "occi.networkinterface.gateway"
+IF_ALLOCATION = "occi.networkinterface.allocation"
+TARGET_KIND = "occi.core.target.kind"
+# OpenStack's prefix: the 0x02 bit of fa marks the MAC as locally administered.
+MAC_PREFIX = "fa:16:3e"
+# What each link kind may connect: (source kind, target kind); None = any resource.
+ENDS: dict[str, tuple[str | None, str | None]] = {
+    infra.STORAGELINK: (infra.COMPUTE, infra.STORAGE),
+    infra.NETWORKINTERFACE: (infra.COMPUTE, infra.NETWORK),
+}
+LINK_KINDS = frozenset({core.LINK, infra.STORAGELINK, infra.NETWORKINTERFACE})
+
+
+@dataclass(slots=True, kw_only=True)
+class NewLink:
+    kind: Kind
+    mixins: list[Mixin]
+    attributes: dict[str, Any]
+    source: str
+    target: str
+    target_kind: str | None = None
+    id: str | None = None
+    location: str | None = None
+    source_row: EntityRow | None = field(default=None)
+
+
+def create_link(scope: Scope, link: NewLink) -> EntityRow:
+    kind = link.kind.type_id
+    source = link.source_row or _source(scope, link.source)
+    target_row, target = _target(scope, kind, link.target)
+    want_source, want_target = ENDS.get(kind, (None, None))
+    if want_source is not None and source.kind != want_source:
+        raise BadRequest(f"occi.core.source: a {link.kind.term} starts at a {_term(want_source)}")
+    if want_target is not None and (target_row is None or target_row.kind != want_target):
+        raise BadRequest(f"occi.core.target: a {link.kind.term} ends at a {_term(want_target)}")
+    attributes = dict(link.attributes)
+    mixin_ids = [m.type_id for m in link.mixins]
+    if target_row is None and link.target_kind:
+        attributes[TARGET_KIND] = link.target_kind
+    if kind == infra.STORAGELINK:
+        assert target_row is not None
+        _check_detached(scope, target_row)
+        attributes["occi.storagelink.state"] = "active"
+    elif kind == infra.NETWORKINTERFACE:
+        attributes.setdefault(INTERFACE, _next_interface(scope, source))
+        attributes.setdefault(MAC, _unique_mac(scope))
+        attributes["occi.networkinterface.state"] = "active"
+    entity_id, location = store.new_identity(scope, link.id, link.location, link.kind.location)
+    row = store.insert(
+        scope,
+        entity_id=entity_id,
+        kind=kind,
+        location=location,
+        attributes=attributes,
+        mixins=mixin_ids,
+        source=source.location,
+        target=target,
+        source_pk=source.pk,
+        target_pk=target_row.pk if target_row is not None else None,
+    )
+    if kind == infra.NETWORKINTERFACE and target_row is not None:
+        _assign_address(scope, row, target_row, attributes.get(IF_ADDRESS))
+    store.bump_pks(scope, [source.pk, target_row.pk if target_row is not None else None])
+    return row
+
+
+class LinkRules(KindRules):
+    def before_update(self, scope: Scope, row: EntityRow, change: Update) -> None:
+        if row.kind != infra.NETWORKINTERFACE or infra.IPNETWORKINTERFACE not in change.current:
+            return
+        wanted = change.attributes.get(IF_ADDRESS)
+        if wanted == row.attributes.get(IF_ADDRESS):
+            return
+        target = scope.db.get(EntityRow, row.target_pk) if row.target_pk is not None else None
+        if target is None:
+            return
+        addresses.release(scope, row.pk)
+        address = _assign_address(scope, row, target, wanted)
+        change.attributes.update(
+            {IF_ADDRESS: address, IF_ALLOCATION: "static" if wanted else "dynamic"}
+        )
+
+    def before_delete(self, scope: Scope, row: EntityRow) -> None:
+        addresses.release(scope, row.pk)
+        store.bump_pks(scope, [row.source_pk, row.target_pk])
+
+
+def local_path(scope: Scope, reference: str) -> str | None:
+    """The path of a reference into this service; None for an external http(s) URI."""
+    reference = reference.strip()
+    if reference.startswith("/"):
+        return reference
+    base = scope.ctx.base_url.rstrip("/")
+    if reference.startswith(base + "/"):
+        return reference[len(base) :]
+    parts = urlsplit(reference)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return None
+    raise BadRequest(f"{reference!r} is neither a path nor an http(s) URI")
+
+
+def _source(scope: Scope, reference: str) -> EntityRow:
+    path = local_path(scope, reference) if reference else None
+    row = store.find(scope, path) if path else None
+    if row is None or store.is_link(row):
+        raise BadRequest(f"occi.core.source: no resource at {reference or '(none)'}")
+    return row
+
+
+def _target(scope: Scope, kind: str, reference: str) -> tuple[EntityRow | None, str]:
+    path = local_path(scope, reference) if reference else ""
+    if path is None:
+        if kind in ENDS:
+            raise BadRequest(f"occi.core.target: {reference} is not a resource of this service")
+        return None, reference.strip()  # an external target (OCCI 1.2)
+    row = store.find(scope, path) if path else None
+    if row is None or store.is_link(row):
+        raise BadRequest(f"occi.core.target: no resource at {reference or '(none)'}")
+    return row, path
+
+
+def _term(type_id: str) -> str:
+    return type_id.rpartition("#")[2]
+
+
+def _check_detached(scope: Scope, storage: EntityRow) -> None:
+    # A Cinder volume is attached to one server at a time.
+    holder = scope.db.scalars(
+        select(EntityRow.source).where(
+            EntityRow.target_pk == storage.pk, EntityRow.kind == infra.STORAGELINK
+        )
+    ).first()
+    if holder is not None:
+        raise Conflict(f"{storage.location} is already attached to {holder}")
+
+
+def _next_interface(scope: Scope, compute: EntityRow) -> str:
+    names = {
+        str(attrs.get(INTERFACE))
+        for attrs in scope.db.scalars(
+            select(EntityRow.attributes).where(
+                EntityRow.source_pk == compute.pk, EntityRow.kind == infra.NETWORKINTERFACE
+            )
+        )
+    }
+    index = 0
+    while f"eth{index}" in names:
+        index += 1
+    return f"eth{index}"
+
+
+def _unique_mac(scope: Scope) -> str:
+    for _ in range(16):
+        mac = MAC_PREFIX + "".join(f":{secrets.randbelow(256):02x}" for _ in range(3))
+        clash = scope.db.scalars(
+            select(EntityAttributeRow.entity_pk).where(
+                EntityAttributeRow.name == MAC, EntityAttributeRow.value_key == mac
+            )
+        ).first()
+        if clash is None:
+            return mac
+    raise Conflict("could not find a free MAC address; try again")
+
+
+def _assign_address(scope: Scope, row: EntityRow, target: EntityRow, requested: Any) -> str | None:
+    """Give an interface its address when its network has an IP range."""
+    net = network.ip_network(target.attributes, store.mixins_of(scope, target))
+    if net is None:
+        return None
+    gateway = target.attributes.get(network.GATEWAY)
+    if requested is not None and not addresses.is_host(net, str(requested)):
+        raise BadRequest(f"attribute {IF_ADDRESS}: {requested} is not a host address of {net}")
+    address = addresses.allocate(
+        scope,
+        network.pool_of(scope, target),
+        net,
+        row.pk,
+        reserved=frozenset({str(gateway)} if gateway else ()),
+        requested=str(requested) if requested is not None else None,
+    )
+    attributes = dict(row.attributes)
+    attributes.update({IF_ADDRESS: address, IF_ALLOCATION: "static" if requested else "dynamic"})
+    if gateway:
+        attributes[IF_GATEWAY] = gateway
+    store.write_attributes(scope, row, attributes)
+    store.add_mixins(scope, row, [infra.IPNETWORKINTERFACE])
+    return address

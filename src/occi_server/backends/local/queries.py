@@ -1,0 +1,64 @@
+"""Listings: every filter (kind, mixin, attribute, path prefix) and paging happen in SQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, exists, false, select
+
+from occi_server.backends.base import EntityQuery
+from occi_server.backends.local import store
+from occi_server.backends.local.scope import Scope
+from occi_server.db.tables import EntityAttributeRow, EntityMixinRow, EntityRow
+
+# Filters on what is a column rather than an attribute value.
+_FIELD_COLUMNS = {
+    "occi.core.id": EntityRow.id,
+    "occi.core.source": EntityRow.source,
+    "occi.core.target": EntityRow.target,
+}
+
+
+def filtered(scope: Scope, query: EntityQuery, stmt: Select[Any]) -> Select[Any]:
+    """`stmt` (selecting from entities) narrowed to the query, ordered by creation, paged."""
+    stmt = stmt.where(EntityRow.project_id == scope.project_id)
+    if query.kinds is not None:
+        stmt = stmt.where(EntityRow.kind.in_(query.kinds) if query.kinds else false())
+    for mixin in dict.fromkeys(query.mixins):
+        stmt = stmt.where(
+            exists().where(
+                EntityMixinRow.entity_pk == EntityRow.pk,
+                EntityMixinRow.mixin == mixin,
+                EntityMixinRow.project_id == scope.project_id,
+            )
+        )
+    for name, value in query.attributes.items():
+        stmt = stmt.where(_attribute_matches(scope, name, value))
+    if query.location_prefix:
+        stmt = stmt.where(EntityRow.location.startswith(query.location_prefix, autoescape=True))
+    stmt = stmt.order_by(EntityRow.pk)
+    if query.offset:
+        stmt = stmt.offset(query.offset)
+    if query.limit is not None:
+        stmt = stmt.limit(query.limit)
+    return stmt
+
+
+def _attribute_matches(scope: Scope, name: str, value: Any) -> Any:
+    column = _FIELD_COLUMNS.get(name)
+    if column is not None:
+        return column == str(value)
+    return exists().where(
+        EntityAttributeRow.project_id == scope.project_id,
+        EntityAttributeRow.entity_pk == EntityRow.pk,
+        EntityAttributeRow.name == name,
+        EntityAttributeRow.value_key.in_(store.filter_keys(value)),
+    )
+
+
+def locations(scope: Scope, query: EntityQuery) -> list[str]:
+    return list(scope.db.scalars(filtered(scope, query, select(EntityRow.location))))
+
+
+def rows(scope: Scope, query: EntityQuery) -> list[EntityRow]:
+    return list(scope.db.scalars(filtered(scope, query, select(EntityRow))))

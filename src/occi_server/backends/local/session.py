@@ -1,0 +1,204 @@
+"""One caller's operations on the embedded cloud, inside one database transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+
+from occi_server.backends.base import (
+    ActionOutcome,
+    EntityChanges,
+    EntityDraft,
+    EntityQuery,
+    LinkDraft,
+)
+from occi_server.backends.local import links, mixins, queries, store
+from occi_server.backends.local.rules import KindRules, Update
+from occi_server.backends.local.scope import Scope
+from occi_server.backends.local.views import Viewer
+from occi_server.db.tables import EntityRow
+from occi_server.errors import BadRequest, PreconditionFailed
+from occi_server.model import Entity, Mixin
+
+_DEFAULT_RULES = KindRules()
+
+
+class LocalSession:
+    def __init__(
+        self, scope: Scope, rules: Mapping[str, KindRules], implemented: frozenset[str]
+    ) -> None:
+        self._scope = scope
+        self._rules = rules
+        self._implemented = implemented
+        self._view = Viewer(scope, self._rules_for, implemented)
+
+    def _rules_for(self, kind: str) -> KindRules:
+        return self._rules.get(kind, _DEFAULT_RULES)
+
+    # -- categories ---------------------------------------------------------------------------
+    def provider_mixins(self) -> Sequence[Mixin]:
+        templates = self._scope.cloud.templates
+        return [*templates.mixins, *templates.snapshots(self._scope.db, self._scope.project_id)]
+
+    def user_mixins(self) -> Sequence[Mixin]:
+        return mixins.list_user_mixins(self._scope)
+
+    def create_user_mixin(self, mixin: Mixin) -> None:
+        mixins.create_user_mixin(self._scope, mixin, self.provider_mixins())
+
+    def delete_user_mixin(self, mixin: Mixin) -> None:
+        mixins.delete_user_mixin(self._scope, mixin)
+
+    # -- reading ------------------------------------------------------------------------------
+    def list_locations(self, query: EntityQuery) -> list[str]:
+        return queries.locations(self._scope, query)
+
+    def list_entities(self, query: EntityQuery) -> list[Entity]:
+        return self._view.many(queries.rows(self._scope, query))
+
+    def get_entity(self, location: str) -> Entity:
+        return self._view.one(store.get(self._scope, location))
+
+    # -- writing ------------------------------------------------------------------------------
+    def create_entity(self, draft: EntityDraft) -> Entity:
+        if draft.link is not None:
+            row = self._create_link(draft, draft.link)
+        else:
+            row = self._create_resource(draft)
+        return self._view.one(row)
+
+    def _create_resource(self, draft: EntityDraft) -> EntityRow:
+        scope = self._scope
+        if draft.kind.type_id in links.LINK_KINDS:
+            raise BadRequest("a link needs occi.core.source and occi.core.target")
+        mixins.check_owned(scope, [*draft.mixins, *(m for ln in draft.links for m in ln.mixins)])
+        rules = self._rules_for(draft.kind.type_id)
+        attributes = dict(draft.attributes)
+        chosen = rules.prepare(scope, draft, attributes, list(draft.mixins))
+        entity_id, location = store.new_identity(
+            scope, draft.id, draft.location, draft.kind.location
+        )
+        row = store.insert(
+            scope,
+            entity_id=entity_id,
+            kind=draft.kind.type_id,
+            location=location,
+            attributes=attributes,
+            mixins=[m.type_id for m in chosen],
+        )
+        rules.after_create(scope, row)
+        for inline in draft.links:
+            self._add_link(row, inline)
+        return row
+
+    def _create_link(self, draft: EntityDraft, link: LinkDraft) -> EntityRow:
+        chosen = list({m.type_id: m for m in [*draft.mixins, *link.mixins]}.values())
+        mixins.check_owned(self._scope, chosen)
+        return links.create_link(
+            self._scope,
+            links.NewLink(
+                kind=draft.kind,
+                mixins=chosen,
+                attributes={**draft.attributes, **link.attributes},
+                source=link.source,
+                target=link.target,
+                target_kind=link.target_kind,
+                id=draft.id or link.id,
+                location=draft.location or link.location,
+            ),
+        )
+
+    def _add_link(self, source: EntityRow, link: LinkDraft) -> EntityRow:
+        return links.create_link(
+            self._scope,
+            links.NewLink(
+                kind=link.kind,
+                mixins=list(link.mixins),
+                attributes=dict(link.attributes),
+                source=source.location,
+                target=link.target,
+                target_kind=link.target_kind,
+                id=link.id,
+                location=link.location,
+                source_row=source,
+            ),
+        )
+
+    def update_entity(self, location: str, changes: EntityChanges) -> Entity:
+        scope = self._scope
+        row = store.get(scope, location, for_update=True)
+        _check_version(row, changes.expected_version)
+        mixins.check_owned(scope, changes.add_mixins)
+        _check_link_ends(row, changes.set_attributes)
+        attributes = {**row.attributes, **changes.set_attributes}
+        for name in changes.remove_attributes:
+            attributes.pop(name, None)
+        current = store.mixins_of(scope, row)
+        change = Update(
+            attributes=attributes,
+            current=current,
+            add=list(changes.add_mixins),
+            remove=[m.type_id for m in changes.remove_mixins],
+        )
+        self._rules_for(row.kind).before_update(scope, row, change)
+        final = change.mixins()
+        store.remove_mixins(scope, row, [m for m in current if m not in final])
+        store.add_mixins(scope, row, final)
+        store.write_attributes(scope, row, change.attributes)
+        if changes.add_links and store.is_link(row):
+            raise BadRequest("a link cannot have links")
+        for link in changes.add_links:
+            self._add_link(row, link)
+        store.bump(row)
+        scope.db.flush()
+        return self._view.one(row)
+
+    def delete_entity(self, location: str) -> None:
+        scope = self._scope
+        row = store.get(scope, location, for_update=True)
+        self._rules_for(row.kind).before_delete(scope, row)
+        if not store.is_link(row):
+            # Composition: a resource takes every link that starts or ends at it.
+            attached = scope.db.scalars(
+                select(EntityRow).where(
+                    or_(EntityRow.source_pk == row.pk, EntityRow.target_pk == row.pk)
+                )
+            ).all()
+            for link in attached:
+                self._rules_for(link.kind).before_delete(scope, link)
+            if attached:
+                scope.db.execute(
+                    delete(EntityRow).where(EntityRow.pk.in_([link.pk for link in attached]))
+                )
+        scope.db.delete(row)
+        scope.db.flush()
+
+    def invoke_action(
+        self, location: str, action: str, parameters: dict[str, Any]
+    ) -> ActionOutcome:
+        row = store.get(self._scope, location, for_update=True)
+        if action not in self._implemented:
+            raise BadRequest(f"action {action} is not available here")
+        outcome = self._rules_for(row.kind).invoke(self._scope, row, action, dict(parameters))
+        self._scope.db.flush()
+        return outcome if outcome is not None else self._view.one(row)
+
+
+def _check_version(row: EntityRow, expected: str | None) -> None:
+    """If-Match: the change applies only to the version the client has seen."""
+    if expected is None:
+        return
+    wanted = expected.strip()
+    if wanted == "*":
+        return
+    wanted = wanted.removeprefix("W/").strip('"')
+    if wanted != str(row.version):
+        raise PreconditionFailed(f"{row.location} is at version {row.version}, not {wanted}")
+
+
+def _check_link_ends(row: EntityRow, values: Mapping[str, Any]) -> None:
+    for name, current in (("occi.core.source", row.source), ("occi.core.target", row.target)):
+        if name in values and str(values[name]) != (current or ""):
+            raise BadRequest(f"attribute {name} cannot be changed; create a new link instead")

@@ -1,0 +1,92 @@
+"""Storage: online/offline, and the OCCI 1.1 backup, snapshot and resize actions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from occi_server.backends.base import ActionOutcome, EntityDraft
+from occi_server.backends.local import store
+from occi_server.backends.local.rules import KindRules, Update, allowed, transition
+from occi_server.backends.local.scope import Scope
+from occi_server.categories import infrastructure as infra
+from occi_server.db.tables import EntityRow
+from occi_server.errors import BadRequest, Conflict
+from occi_server.model import Mixin
+
+STATE = "occi.storage.state"
+MESSAGE = "occi.storage.state.message"
+SIZE = "occi.storage.size"
+ONLINE_STATE, OFFLINE_STATE = "online", "offline"
+
+ONLINE, OFFLINE, BACKUP, SNAPSHOT, RESIZE = (a.type_id for a in infra.STORAGE_ACTIONS)
+# The 1.1 actions pass through transient states (backup, snapshot, resize) that this cloud
+# completes within the request, so a client only ever sees them finished.
+TRANSITIONS = {
+    (OFFLINE_STATE, ONLINE): ONLINE_STATE,
+    (ONLINE_STATE, OFFLINE): OFFLINE_STATE,
+    (ONLINE_STATE, BACKUP): ONLINE_STATE,
+    (ONLINE_STATE, SNAPSHOT): ONLINE_STATE,
+    (ONLINE_STATE, RESIZE): ONLINE_STATE,
+}
+ACTIONS = frozenset(action for _, action in TRANSITIONS)
+_MESSAGES = {
+    ONLINE: "online",
+    OFFLINE: "offline",
+    BACKUP: "backup completed",
+    SNAPSHOT: "snapshot completed",
+}
+
+
+class StorageRules(KindRules):
+    def prepare(
+        self, scope: Scope, draft: EntityDraft, attributes: dict[str, Any], mixins: list[Mixin]
+    ) -> list[Mixin]:
+        if attributes.get(SIZE) is None:
+            raise BadRequest(f"attribute {SIZE} is required")
+        # OCCI starts storage offline; a new Cinder volume is "available" (usable at once):
+        # we mirror Cinder and call that online.
+        attributes[STATE] = ONLINE_STATE
+        attributes[MESSAGE] = "available"
+        return mixins
+
+    def before_update(self, scope: Scope, row: EntityRow, change: Update) -> None:
+        # OCCI 1.2 resizes by setting the size: the same rule as the 1.1 action.
+        new_size = change.attributes.get(SIZE)
+        if new_size is None:
+            raise BadRequest(f"attribute {SIZE} is required")
+        old_size = float(row.attributes.get(SIZE, 0.0))
+        if float(new_size) != old_size:
+            _check_growth(old_size, float(new_size))
+            change.attributes[MESSAGE] = f"resized to {float(new_size):g} GiB"
+
+    def actions(self, attributes: Mapping[str, Any]) -> list[str]:
+        return allowed(TRANSITIONS, str(attributes.get(STATE, ONLINE_STATE)))
+
+    def invoke(
+        self, scope: Scope, row: EntityRow, action: str, parameters: dict[str, Any]
+    ) -> ActionOutcome:
+        if action not in ACTIONS:
+            return super().invoke(scope, row, action, parameters)
+        attributes = dict(row.attributes)
+        attributes[STATE] = transition(
+            TRANSITIONS, str(attributes.get(STATE, ONLINE_STATE)), action
+        )
+        if action == RESIZE:
+            if parameters.get("size") is None:
+                raise BadRequest("action resize needs the parameter size")
+            size = float(parameters["size"])
+            _check_growth(float(attributes.get(SIZE, 0.0)), size)
+            attributes[SIZE] = size
+            attributes[MESSAGE] = f"resized to {size:g} GiB"
+        else:
+            attributes[MESSAGE] = _MESSAGES[action]
+        store.write_attributes(scope, row, attributes)
+        store.bump(row)
+        return None
+
+
+def _check_growth(old: float, new: float) -> None:
+    # Cinder only extends volumes: shrinking would destroy data.
+    if new < old:
+        raise Conflict(f"storage cannot shrink from {old:g} GiB to {new:g} GiB")

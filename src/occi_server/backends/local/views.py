@@ -1,0 +1,110 @@
+"""Rows to model objects (Resource with its links, Link with its ends), loaded in bulk."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from occi_server.backends.local import store
+from occi_server.backends.local.rules import KindRules
+from occi_server.backends.local.scope import Scope
+from occi_server.db.tables import EntityMixinRow, EntityRow
+from occi_server.model import Entity, Link, Resource
+
+_CHUNK = 500  # keeps IN lists under every database's parameter limit
+TARGET_KIND = "occi.core.target.kind"
+
+
+class Viewer:
+    def __init__(
+        self, scope: Scope, rules_for: Callable[[str], KindRules], implemented: frozenset[str]
+    ) -> None:
+        self._scope = scope
+        self._rules_for = rules_for
+        self._implemented = implemented
+
+    def one(self, row: EntityRow) -> Entity:
+        return self.many([row])[0]
+
+    def many(self, rows: Sequence[EntityRow]) -> list[Entity]:
+        db = self._scope.db
+        resource_pks = [r.pk for r in rows if not store.is_link(r)]
+        owned: dict[int, list[EntityRow]] = defaultdict(list)
+        for chunk in _chunks(resource_pks):
+            for link in db.scalars(
+                select(EntityRow).where(EntityRow.source_pk.in_(chunk)).order_by(EntityRow.pk)
+            ):
+                owned[link.source_pk or 0].append(link)
+        all_rows = [*rows, *(link for links in owned.values() for link in links)]
+        mixins = self._mixins([r.pk for r in all_rows])
+        kinds = self._kinds(all_rows)
+        result: list[Entity] = []
+        for row in rows:
+            if store.is_link(row):
+                result.append(self._link(row, mixins, kinds))
+            else:
+                entity = self._resource(row, mixins)
+                entity.links = [self._link(link, mixins, kinds) for link in owned.get(row.pk, [])]
+                result.append(entity)
+        return result
+
+    def _common(self, row: EntityRow, mixins: dict[int, list[str]]) -> dict[str, Any]:
+        actions = self._rules_for(row.kind).actions(row.attributes)
+        return {
+            "id": row.id,
+            "kind": row.kind,
+            "location": row.location,
+            "mixins": mixins.get(row.pk, []),
+            "attributes": dict(row.attributes),
+            "actions": [a for a in actions if a in self._implemented],
+            "version": str(row.version),
+        }
+
+    def _resource(self, row: EntityRow, mixins: dict[int, list[str]]) -> Resource:
+        return Resource(**self._common(row, mixins))
+
+    def _link(self, row: EntityRow, mixins: dict[int, list[str]], kinds: dict[int, str]) -> Link:
+        target_kind = kinds.get(row.target_pk or 0) or row.attributes.get(TARGET_KIND)
+        return Link(
+            **self._common(row, mixins),
+            source=row.source or "",
+            target=row.target or "",
+            source_kind=kinds.get(row.source_pk or 0),
+            target_kind=target_kind,
+        )
+
+    def _mixins(self, pks: list[int]) -> dict[int, list[str]]:
+        found: dict[int, list[str]] = defaultdict(list)
+        for chunk in _chunks(pks):
+            stmt = (
+                select(EntityMixinRow.entity_pk, EntityMixinRow.mixin)
+                .where(EntityMixinRow.entity_pk.in_(chunk))
+                .order_by(EntityMixinRow.entity_pk, EntityMixinRow.mixin)
+            )
+            for pk, mixin in self._scope.db.execute(stmt):
+                found[pk].append(mixin)
+        return found
+
+    def _kinds(self, rows: list[EntityRow]) -> dict[int, str]:
+        """Kinds of every link end (for rel= and occi.core.target.kind)."""
+        known = {r.pk: r.kind for r in rows}
+        ends = {pk for r in rows for pk in (r.source_pk, r.target_pk) if pk is not None}
+        missing = sorted(ends - known.keys())
+        for chunk in _chunks(missing):
+            stmt = select(EntityRow.pk, EntityRow.kind).where(EntityRow.pk.in_(chunk))
+            known.update((pk, kind) for pk, kind in self._scope.db.execute(stmt))
+        return known
+
+
+def _chunks(items: Iterable[int]) -> Iterator[list[int]]:
+    batch: list[int] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == _CHUNK:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

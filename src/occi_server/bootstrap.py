@@ -1,0 +1,102 @@
+"""Assemble the parts named by the configuration: database, backend, authenticator."""
+
+from __future__ import annotations
+
+import logging
+
+from occi_server.backends.base import Backend
+from occi_server.backends.local.catalogue import (
+    CloudCatalogue,
+    Flavor,
+    FloatingPool,
+    Image,
+    NetworkSpec,
+    default_catalogue,
+)
+from occi_server.config import CloudConfig, Config, ConfigError
+from occi_server.db.engine import make_engine
+from occi_server.db.migrate import upgrade
+from occi_server.http.auth import Authenticator, LocalAuth, NoAuth
+from occi_server.identity.store import IdentityStore
+
+log = logging.getLogger("occi_server")
+
+
+def cloud_catalogue(cloud: CloudConfig) -> CloudCatalogue:
+    """The embedded cloud's offer: configured lists replace the built-in defaults one by one."""
+    base = default_catalogue()
+    flavors = (
+        tuple(
+            Flavor(
+                name=f.name,
+                vcpus=f.vcpus,
+                ram_mb=f.ram_mb,
+                disk_gb=f.disk_gb,
+                ephemeral_gb=f.ephemeral_gb,
+                swap_mb=f.swap_mb,
+                id=f.id or f.name,
+            )
+            for f in cloud.flavors
+        )
+        or base.flavors
+    )
+    images = (
+        tuple(
+            Image(
+                name=i.name,
+                id=i.id or i.name,
+                os_family=i.os_family,
+                os_version=i.os_version,
+                architecture=i.architecture,
+            )
+            for i in cloud.images
+        )
+        or base.images
+    )
+    pools = (
+        tuple(FloatingPool(name=p.name, cidr=p.cidr) for p in cloud.floating_pools)
+        or base.floating_pools
+    )
+    networks = (
+        tuple(
+            NetworkSpec(name=n.name, cidr=n.cidr, gateway=n.gateway, public=n.public)
+            for n in cloud.networks
+        )
+        or base.networks
+    )
+    default_flavor = cloud.default_flavor or (
+        base.default_flavor
+        if any(f.name == base.default_flavor for f in flavors)
+        else flavors[0].name
+    )
+    default_image = cloud.default_image or (
+        base.default_image if any(i.name == base.default_image for i in images) else images[0].name
+    )
+    if default_flavor not in {f.name for f in flavors}:
+        raise ConfigError(f"config key cloud.default_flavor: no flavor named {default_flavor}")
+    if default_image not in {i.name for i in images}:
+        raise ConfigError(f"config key cloud.default_image: no image named {default_image}")
+    return CloudCatalogue(
+        flavors=flavors,
+        images=images,
+        floating_pools=pools,
+        networks=networks,
+        default_flavor=default_flavor,
+        default_image=default_image,
+    )
+
+
+def build_backend_and_auth(config: Config) -> tuple[Backend, Authenticator]:
+    from occi_server.backends.local.backend import LocalBackend
+
+    upgrade(config.database_url)
+    engine = make_engine(config.database_url)
+    backend = LocalBackend(engine, cloud_catalogue(config.cloud))
+    authenticator: Authenticator
+    if config.server.auth == "none":
+        authenticator = NoAuth()
+    elif config.server.auth == "token":
+        authenticator = LocalAuth(IdentityStore(engine))
+    else:
+        raise ConfigError("config key server.auth: keystone is not available yet")
+    return backend, authenticator

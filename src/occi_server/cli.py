@@ -1,0 +1,213 @@
+"""The `occi-server` command: serve, db upgrade, token create, user create."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import logging
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from occi_server import __version__
+from occi_server.config import Config, ConfigError, load_config
+
+log = logging.getLogger("occi_server")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="TOML configuration file (default: $OCCI_CONFIG)")
+    parser.add_argument("--database", help="SQLAlchemy database URL (default: SQLite in data dir)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="occi-server", description="An OCCI 1.2 server")
+    parser.add_argument("--version", action="version", version=f"occi-server {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP service")
+    _common(serve)
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8787)")
+    serve.add_argument("--workers", type=int, help="worker processes (default 1)")
+    serve.add_argument("--auth", choices=["none", "token", "keystone"], help="default: token")
+    serve.add_argument("--backend", choices=["local", "openstack"], help="default: local")
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    _common(db_commands.add_parser("upgrade", help="create or migrate the database"))
+
+    token = commands.add_parser("token", help="API tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    create_token = token_commands.add_parser("create", help="print a new token (last line)")
+    _common(create_token)
+    create_token.add_argument("--project", required=True)
+    create_token.add_argument("--user", required=True)
+
+    user = commands.add_parser("user", help="HTTP Basic users")
+    user_commands = user.add_subparsers(dest="user_command", required=True)
+    create_user = user_commands.add_parser("create", help="create a user with a password")
+    _common(create_user)
+    create_user.add_argument("--project", required=True)
+    create_user.add_argument("--user", required=True)
+    create_user.add_argument("--password", help="default: $OCCI_PASSWORD, else asked for")
+    return parser
+
+
+def _config(args: argparse.Namespace) -> Config:
+    overrides: dict[tuple[str, ...], Any] = {("database", "url"): args.database}
+    for key in ("host", "port", "workers", "auth", "backend"):
+        overrides[("server", key)] = getattr(args, key, None)
+    return load_config(args.config, overrides)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    args = build_parser().parse_args(argv)
+    try:
+        config = _config(args)
+        if args.command == "serve":
+            return serve(config, args.config)
+        if args.command == "db":
+            return db_upgrade(config)
+        if args.command == "token":
+            return token_create(config, args.project, args.user)
+        return user_create(config, args.project, args.user, args.password)
+    except ConfigError as error:
+        print(f"occi-server: {error}", file=sys.stderr)
+        return 2
+
+
+def db_upgrade(config: Config) -> int:
+    from occi_server.db.migrate import current_revision, upgrade
+
+    upgrade(config.database_url)
+    print(f"database {config.database_url} at revision {current_revision(config.database_url)}")
+    return 0
+
+
+def _store(config: Config) -> Any:
+    from occi_server.db.engine import make_engine
+    from occi_server.db.migrate import upgrade
+    from occi_server.identity.store import IdentityStore
+
+    upgrade(config.database_url)
+    return IdentityStore(make_engine(config.database_url))
+
+
+def token_create(config: Config, project: str, user: str) -> int:
+    store = _store(config)
+    store.ensure_project(project)
+    store.ensure_user(project, user)
+    print(f"token for user {user} in project {project}:")
+    print(store.create_token(project, user))
+    return 0
+
+
+def user_create(config: Config, project: str, user: str, password: str | None) -> int:
+    password = password or os.environ.get("OCCI_PASSWORD") or getpass.getpass("password: ")
+    if not password:
+        print("occi-server: a password is required", file=sys.stderr)
+        return 2
+    store = _store(config)
+    store.ensure_project(project)
+    store.create_user(project, user, password)
+    print(f"user {user} created in project {project}")
+    return 0
+
+
+def serve(config: Config, config_path: str | None) -> int:
+    import uvicorn
+
+    if config.server.auth == "none":
+        log.warning("authentication is OFF (--auth none): every caller acts as project 'default'")
+    elif config.server.auth == "token":
+        _first_start(config)
+    # Workers are separate processes: hand them the resolved settings through the environment.
+    os.environ.update(
+        {
+            "OCCI_DATA_DIR": config.data_dir,
+            "OCCI_DATABASE_URL": config.database_url,
+            "OCCI_AUTH": config.server.auth,
+            "OCCI_BACKEND": config.server.backend,
+            "OCCI_PUBLIC_URL": config.server.public_url,
+        }
+    )
+    if config_path:
+        os.environ["OCCI_CONFIG"] = config_path
+    log.info(
+        "serving OCCI on http://%s:%d/ (backend %s, auth %s)",
+        config.server.host,
+        config.server.port,
+        config.server.backend,
+        config.server.auth,
+    )
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": config.server.host,
+        "port": config.server.port,
+        "log_level": "warning",
+        "access_log": False,
+        "timeout_graceful_shutdown": 10,
+    }
+    if config.server.workers > 1:
+        uvicorn.run(APP_FACTORY, workers=config.server.workers, **options)
+        return 0
+    server = _GracefulServer(uvicorn.Config(APP_FACTORY, **options))
+    server.run()
+    log.info("stopped")
+    return 0 if server.started else 1
+
+
+APP_FACTORY = "occi_server.http.app:create_app_from_env"
+
+
+class _GracefulServer:
+    """uvicorn's Server, except that SIGTERM/SIGINT end it with status 0 once requests drain.
+
+    uvicorn re-raises the signal after a graceful shutdown, which makes a clean stop look like
+    a crash (status -15) to supervisors and tests.
+    """
+
+    def __new__(cls, config: Any) -> Any:
+        import uvicorn
+
+        class Server(uvicorn.Server):
+            @contextlib.contextmanager
+            def capture_signals(self) -> Iterator[None]:
+                previous = {
+                    sig: signal.signal(sig, self.handle_exit)
+                    for sig in (signal.SIGINT, signal.SIGTERM)
+                }
+                try:
+                    yield
+                finally:
+                    for sig, handler in previous.items():
+                        signal.signal(sig, handler)
+
+        return Server(config)
+
+
+def _first_start(config: Config) -> None:
+    """On an empty database, make a demo project and print a ready-to-paste request."""
+    store = _store(config)
+    if not store.is_empty():
+        return
+    store.ensure_project("demo")
+    store.ensure_user("demo", "demo")
+    token = store.create_token("demo", "demo")
+    host = "127.0.0.1" if config.server.host in ("0.0.0.0", "::") else config.server.host
+    print("First start: created project 'demo' with user 'demo'. Its token:", flush=True)
+    print(f"  export OCCI_TOKEN={token}")
+    print(
+        f'  curl -H "X-Auth-Token: $OCCI_TOKEN" http://{host}:{config.server.port}/-/', flush=True
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

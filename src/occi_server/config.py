@@ -1,0 +1,149 @@
+"""One typed configuration object: defaults < TOML file < OCCI_* environment < command line.
+
+Validated at start-up; a bad value is reported with the key that holds it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class ConfigError(Exception):
+    """A configuration problem, with the offending key in the message."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8787, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    auth: Literal["none", "token", "keystone"] = "token"
+    # Public base URL when behind a proxy (e.g. https://cloud.example.com/occi); empty = from Host.
+    public_url: str = ""
+    backend: Literal["local", "openstack"] = "local"
+
+
+class LimitsConfig(_Strict):
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_header_bytes: int = Field(default=65_536, ge=1024)
+    max_attributes: int = Field(default=256, ge=1)
+    max_locations: int = Field(default=10_000, ge=1)
+    max_page_size: int = Field(default=1_000, ge=1)
+
+
+class DatabaseConfig(_Strict):
+    url: str = ""  # empty = SQLite file in data_dir
+
+
+class FlavorConfig(_Strict):
+    name: str
+    vcpus: int = Field(ge=1)
+    ram_mb: int = Field(ge=1)
+    disk_gb: int = Field(default=0, ge=0)
+    ephemeral_gb: int = Field(default=0, ge=0)
+    swap_mb: int = Field(default=0, ge=0)
+    id: str = ""
+
+
+class ImageConfig(_Strict):
+    name: str
+    id: str = ""
+    os_family: str = "linux"
+    os_version: str = ""
+    architecture: Literal["x86", "x64"] = "x64"
+
+
+class PoolConfig(_Strict):
+    name: str
+    cidr: str
+
+
+class NetworkConfig(_Strict):
+    name: str
+    cidr: str
+    gateway: str = ""
+    public: bool = False
+
+
+class CloudConfig(_Strict):
+    """The embedded cloud's catalogue; empty lists mean 'use the built-in defaults'."""
+
+    flavors: list[FlavorConfig] = []
+    images: list[ImageConfig] = []
+    floating_pools: list[PoolConfig] = []
+    networks: list[NetworkConfig] = []
+    default_flavor: str = ""
+    default_image: str = ""
+
+
+class Config(_Strict):
+    data_dir: str = "data"
+    server: ServerConfig = ServerConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    limits: LimitsConfig = LimitsConfig()
+    cloud: CloudConfig = CloudConfig()
+
+    @property
+    def database_url(self) -> str:
+        if self.database.url:
+            return self.database.url
+        return "sqlite:///" + str(Path(self.data_dir).resolve() / "occi-server.sqlite")
+
+
+# OCCI_<NAME> environment variables and the config keys they set.
+ENV_KEYS = {
+    "OCCI_DATA_DIR": ("data_dir",),
+    "OCCI_HOST": ("server", "host"),
+    "OCCI_PORT": ("server", "port"),
+    "OCCI_WORKERS": ("server", "workers"),
+    "OCCI_AUTH": ("server", "auth"),
+    "OCCI_PUBLIC_URL": ("server", "public_url"),
+    "OCCI_BACKEND": ("server", "backend"),
+    "OCCI_DATABASE_URL": ("database", "url"),
+}
+
+
+def load_config(
+    path: str | None = None,
+    overrides: dict[tuple[str, ...], Any] | None = None,
+    environ: dict[str, str] | None = None,
+) -> Config:
+    """Merge defaults, the TOML file (OCCI_CONFIG when `path` is None), env and overrides."""
+    env = dict(os.environ if environ is None else environ)
+    data: dict[str, Any] = {}
+    path = path or env.get("OCCI_CONFIG")
+    if path:
+        try:
+            with open(path, "rb") as handle:
+                data = tomllib.load(handle)
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path}: {exc}") from None
+    for name, key in ENV_KEYS.items():
+        if env.get(name):
+            _set(data, key, env[name])
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            _set(data, key, value)
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"config key {where}: {first['msg']}") from None
+
+
+def _set(data: dict[str, Any], key: tuple[str, ...], value: Any) -> None:
+    node = data
+    for part in key[:-1]:
+        node = node.setdefault(part, {})
+    node[key[-1]] = value

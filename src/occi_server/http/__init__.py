@@ -1,0 +1,1 @@
+"""The HTTP surface: routes, auth, errors -> status codes. Nothing imports this package."""

@@ -1,0 +1,106 @@
+"""ASGI glue: Starlette parses and answers, a worker thread runs http.handler in between."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from occi_server.backends.base import Backend
+from occi_server.config import Config, load_config
+from occi_server.http.auth import Authenticator
+from occi_server.http.handler import SERVER, Engine, HttpRequest
+from occi_server.registry import Catalogue
+from occi_server.rendering import negotiate
+
+log = logging.getLogger("occi_server")
+
+
+class OcciApp:
+    """The ASGI application: Starlette's Request/Response around the synchronous Engine."""
+
+    def __init__(self, config: Config, backend: Backend, authenticator: Authenticator) -> None:
+        catalogue = Catalogue.for_backend(
+            backend.served_kinds(),
+            backend.implemented_actions(),
+            backend.supported_mixins(),
+            backend.extra_categories(),
+            backend.kind_extensions(),
+        )
+        self.engine = Engine(backend, catalogue, authenticator, config.limits)
+        self.backend = backend
+        self.public_url = config.server.public_url.rstrip("/")
+        self.accept = ", ".join(negotiate.supported_media_types())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        result = await run_in_threadpool(self.engine.handle, await self._read(request))
+        response = Response(content=result.rendered.body, status_code=result.status)
+        # Header values may hold UTF-8 text (titles in text/occi); Starlette would use latin-1.
+        response.raw_headers = [
+            (b"content-type", _content_type(result.rendered.content_type).encode()),
+            (b"content-length", str(len(result.rendered.body)).encode()),
+            (b"server", SERVER.encode()),
+            (b"accept", self.accept.encode()),
+            *(
+                (n.lower().encode("latin-1"), v.encode("utf-8"))
+                for n, v in [*result.rendered.headers, *result.headers]
+            ),
+        ]
+        await response(scope, receive, send)
+
+    async def _read(self, request: Request) -> HttpRequest:
+        base_url = self.public_url or f"{request.url.scheme}://{request.url.netloc}"
+        headers: list[tuple[str, str]] = []
+        undecodable = None
+        for raw_name, raw_value in request.scope["headers"]:
+            name = raw_name.decode("latin-1").lower()
+            try:
+                headers.append((name, raw_value.decode("utf-8")))
+            except UnicodeDecodeError:
+                undecodable = name
+        return HttpRequest(
+            method=request.method,
+            path=request.url.path,
+            params=dict(request.query_params),
+            headers=headers,
+            body=await request.body(),
+            base_url=base_url,
+            undecodable=undecodable,
+        )
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.backend.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def create_app(config: Config, backend: Backend, authenticator: Authenticator) -> OcciApp:
+    return OcciApp(config, backend, authenticator)
+
+
+def _content_type(media_type: str) -> str:
+    return media_type + "; charset=utf-8" if media_type.startswith("text/") else media_type
+
+
+def create_app_from_env() -> OcciApp:
+    """Factory for uvicorn workers: configuration comes from OCCI_* variables set by the CLI."""
+    from occi_server.bootstrap import build_backend_and_auth
+
+    config = load_config(os.environ.get("OCCI_CONFIG") or None)
+    backend, authenticator = build_backend_and_auth(config)
+    return create_app(config, backend, authenticator)

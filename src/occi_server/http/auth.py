@@ -1,0 +1,118 @@
+"""Who is calling: token, HTTP Basic, or (explicitly) nobody; always scoped to one project."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from typing import Protocol
+
+from occi_server.context import RequestContext
+from occi_server.errors import Unauthorized
+from occi_server.identity.store import Identity, IdentityStore
+
+CHALLENGE = 'Token realm="occi-server", Basic realm="occi-server"'
+
+
+class Authenticator(Protocol):
+    def authenticate(self, headers: Mapping[str, str], base_url: str) -> RequestContext: ...
+
+
+class NoAuth:
+    """--auth none: every request acts as one default project (logged loudly at start)."""
+
+    def __init__(self, project: str = "default", user: str = "anonymous") -> None:
+        self.project = project
+        self.user = user
+
+    def authenticate(self, headers: Mapping[str, str], base_url: str) -> RequestContext:
+        return RequestContext(
+            project_id=self.project,
+            project_name=self.project,
+            user_id=self.user,
+            user_name=self.user,
+            base_url=base_url,
+        )
+
+
+class LocalAuth:
+    """Tokens minted by `occi-server token create`, or HTTP Basic users, from the local store."""
+
+    def __init__(self, store: IdentityStore) -> None:
+        self.store = store
+
+    def authenticate(self, headers: Mapping[str, str], base_url: str) -> RequestContext:
+        identity = self._identify(headers)
+        check_claimed_identity(
+            headers,
+            identity.project_id,
+            identity.project_name,
+            identity.user_id,
+            identity.user_name,
+        )
+        return RequestContext(
+            project_id=identity.project_id,
+            project_name=identity.project_name,
+            user_id=identity.user_id,
+            user_name=identity.user_name,
+            token=headers.get("x-auth-token"),
+            base_url=base_url,
+        )
+
+    def _identify(self, headers: Mapping[str, str]) -> Identity:
+        token = headers.get("x-auth-token")
+        if token:
+            found = self.store.authenticate_token(token.strip())
+            if found is None:
+                raise Unauthorized(
+                    "X-Auth-Token: invalid or expired token",
+                    headers={"WWW-Authenticate": CHALLENGE},
+                )
+            return found
+        authorization = headers.get("authorization", "")
+        if authorization[:6].lower() == "basic ":
+            user, password = _basic_credentials(authorization[6:])
+            found = self.store.authenticate_basic(user, password)
+            if found is None:
+                raise Unauthorized(
+                    "Authorization: wrong user name or password",
+                    headers={"WWW-Authenticate": CHALLENGE},
+                )
+            return found
+        raise Unauthorized(
+            "authentication required: send X-Auth-Token or HTTP Basic credentials",
+            headers={"WWW-Authenticate": CHALLENGE},
+        )
+
+
+def check_claimed_identity(
+    headers: Mapping[str, str], project_id: str, project_name: str, user_id: str, user_name: str
+) -> None:
+    """The walkthrough's X-Auth-Tenant-Id / X-Auth-User must agree with the credentials."""
+    tenant = headers.get("x-auth-tenant-id")
+    if tenant is not None and tenant.strip() not in (project_id, project_name):
+        raise Unauthorized(
+            "X-Auth-Tenant-Id: does not match the credentials' project",
+            headers={"WWW-Authenticate": CHALLENGE},
+        )
+    user = headers.get("x-auth-user")
+    if user is not None and user.strip() not in (user_id, user_name):
+        raise Unauthorized(
+            "X-Auth-User: does not match the credentials' user",
+            headers={"WWW-Authenticate": CHALLENGE},
+        )
+
+
+def _basic_credentials(encoded: str) -> tuple[str, str]:
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise Unauthorized(
+            "Authorization: malformed Basic credentials", headers={"WWW-Authenticate": CHALLENGE}
+        ) from None
+    user, sep, password = decoded.partition(":")
+    if not sep:
+        raise Unauthorized(
+            "Authorization: malformed Basic credentials", headers={"WWW-Authenticate": CHALLENGE}
+        )
+    return user, password

@@ -1,0 +1,134 @@
+"""Collections: listing with filters and pages, delete-all, mixin membership."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from occi_server.backends.base import EntityChanges, EntityQuery
+from occi_server.errors import BadRequest, PayloadTooLarge
+from occi_server.model import Entity, Kind, Mixin
+from occi_server.model.request import OcciRequest
+from occi_server.service import validation
+from occi_server.service.entities import Operation
+from occi_server.service.urls import is_local, to_path
+
+
+def build_query(
+    op: Operation,
+    collection: Kind | Mixin | None,
+    filters: OcciRequest,
+    params: Mapping[str, str],
+    max_page: int,
+    prefix: str | None = None,
+) -> EntityQuery:
+    """The listing a GET asks for: the collection, Category and attribute filters, a page."""
+    query = EntityQuery(location_prefix=prefix)
+    if isinstance(collection, Kind):
+        query.kinds = op.registry.subkinds(collection)
+    elif isinstance(collection, Mixin):
+        query.mixins = (collection.type_id,)
+    kinds, mixins = validation.split_categories(op.registry, filters.categories)
+    for kind in kinds:
+        wanted = set(op.registry.subkinds(kind))
+        query.kinds = tuple(k for k in (query.kinds or tuple(wanted)) if k in wanted)
+    query.mixins = tuple(dict.fromkeys([*query.mixins, *(m.type_id for m in mixins)]))
+    query.attributes = _attribute_filter(op, collection, kinds, filters)
+    _page(query, params, max_page)
+    return query
+
+
+def _attribute_filter(
+    op: Operation, collection: Kind | Mixin | None, kinds: list[Kind], filters: OcciRequest
+) -> dict[str, object]:
+    """Coerce filter values by their definitions so `2` matches an integer attribute 2."""
+    definitions: dict[str, object] = {}
+    for kind in [*kinds, *([collection] if isinstance(collection, Kind) else [])]:
+        definitions.update(op.registry.attribute_definitions(kind))
+    result: dict[str, object] = {}
+    for name, value in filters.attributes.items():
+        definition = definitions.get(name)
+        coerce = getattr(definition, "coerce", None)
+        result[name] = coerce(value) if coerce else value
+    return result
+
+
+def _page(query: EntityQuery, params: Mapping[str, str], max_page: int) -> None:
+    number = params.get("number")
+    page = params.get("page")
+    if number is None and page is None:
+        return
+    try:
+        size = int(number) if number is not None else max_page
+        index = int(page) if page is not None else 1
+    except ValueError:
+        raise BadRequest("page and number must be whole numbers") from None
+    if size < 1 or index < 1:
+        raise BadRequest("page and number start at 1")
+    if size > max_page:
+        raise PayloadTooLarge(f"number {size}: at most {max_page} entities per page")
+    query.offset = (index - 1) * size
+    query.limit = size
+
+
+def delete_all(op: Operation, query: EntityQuery) -> int:
+    locations = op.session.list_locations(query)
+    for location in locations:
+        op.session.delete_entity(location)
+    return len(locations)
+
+
+def members(op: Operation, request: OcciRequest) -> list[str]:
+    paths = []
+    for reference in request.locations:
+        path = to_path(reference, op.base_url, what="X-OCCI-Location")
+        if not is_local(path):
+            raise BadRequest(f"X-OCCI-Location {reference[:80]}: not an entity of this service")
+        paths.append(path)
+    return list(dict.fromkeys(paths))
+
+
+def associate(op: Operation, mixin: Mixin, paths: list[str]) -> None:
+    """Add the mixin to each entity (POST to a mixin collection)."""
+    for path in paths:
+        entity = _member(op, path)
+        if mixin.type_id in entity.mixins:
+            continue
+        _check_applies(op, mixin, entity)
+        op.session.update_entity(path, EntityChanges(add_mixins=[mixin]))
+
+
+def dissociate(op: Operation, mixin: Mixin, paths: list[str]) -> None:
+    for path in paths:
+        entity = _member(op, path)
+        if mixin.type_id in entity.mixins:
+            op.session.update_entity(path, EntityChanges(remove_mixins=[mixin]))
+
+
+def replace_members(op: Operation, mixin: Mixin, paths: list[str]) -> None:
+    """PUT on a mixin collection: exactly `paths` carry the mixin afterwards."""
+    current = op.session.list_locations(EntityQuery(mixins=(mixin.type_id,)))
+    dissociate(op, mixin, [p for p in current if p not in paths])
+    associate(op, mixin, [p for p in paths if p not in current])
+
+
+def _member(op: Operation, path: str) -> Entity:
+    from occi_server.errors import NotFound
+
+    try:
+        return op.session.get_entity(path)
+    except NotFound:
+        raise BadRequest(f"X-OCCI-Location {path}: no such entity") from None
+
+
+def _check_applies(op: Operation, mixin: Mixin, entity: Entity) -> None:
+    kind = op.registry.kind(entity.kind)
+    if kind is None:
+        raise BadRequest(f"X-OCCI-Location {entity.location}: unknown kind")
+    current = [m for t in entity.mixins if (m := op.registry.mixin(t)) is not None]
+    validation.check_mixins(
+        op.registry, kind, [*current, mixin] if not _is_tpl(op, mixin) else [mixin]
+    )
+
+
+def _is_tpl(op: Operation, mixin: Mixin) -> bool:
+    return any(op.registry.depends_on(mixin, b) for b in validation.TEMPLATE_BASES)

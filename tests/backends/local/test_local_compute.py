@@ -1,0 +1,168 @@
+import pytest
+
+from occi_server.backends.base import EntityChanges
+from occi_server.backends.local import LocalBackend
+from occi_server.backends.local.templates import OS_SCHEME, RESOURCE_SCHEME
+from occi_server.categories import infrastructure as infra
+from occi_server.errors import BadRequest, Conflict
+from occi_server.model import Mixin
+
+from .conftest import A, B, as_resource, compute, storage, storagelink, template
+
+START, STOP, RESTART, SUSPEND, SAVE = (a.type_id for a in infra.COMPUTE_ACTIONS)
+
+
+def test_a_compute_without_templates_gets_the_default_flavor_and_image(
+    backend: LocalBackend,
+) -> None:
+    with backend.session(A) as s:
+        vm = s.create_entity(compute())
+    assert RESOURCE_SCHEME + "m1.tiny" in vm.mixins
+    assert OS_SCHEME + "cirros-0.3.0-x86_64-uec" in vm.mixins
+    assert vm.attributes["occi.compute.cores"] == 1
+    assert vm.attributes["occi.compute.memory"] == 0.5
+
+
+def test_cores_and_memory_come_from_the_resource_template(backend: LocalBackend) -> None:
+    with backend.session(A) as s:
+        vm = s.create_entity(compute(template(s, "bitsy"), occi__compute__cores=7))
+    assert vm.attributes["occi.compute.cores"] == 1
+    assert vm.attributes["occi.compute.memory"] == 0.25
+    assert vm.attributes["org.openstack.flavor.name"] == "bitsy"
+
+
+def test_cores_and_memory_given_without_template_are_kept_with_a_fitting_flavor(
+    backend: LocalBackend,
+) -> None:
+    with backend.session(A) as s:
+        vm = s.create_entity(compute(occi__compute__cores=2, occi__compute__memory=3.0))
+    assert vm.attributes["occi.compute.cores"] == 2
+    assert vm.attributes["occi.compute.memory"] == 3.0
+    assert RESOURCE_SCHEME + "m1.medium" in vm.mixins
+
+
+def test_a_new_compute_is_active_like_a_nova_server(backend: LocalBackend) -> None:
+    with backend.session(A) as s:
+        vm = s.create_entity(compute())
+    assert vm.attributes["occi.compute.state"] == "active"
+    assert sorted(vm.actions) == sorted([STOP, RESTART, SUSPEND, SAVE])
+
+
+def test_two_resource_templates_are_refused(backend: LocalBackend) -> None:
+    with backend.session(A) as s, pytest.raises(BadRequest, match="only one resource template"):
+        s.create_entity(compute(template(s, "itsy"), template(s, "bitsy")))
+
+
+def test_an_unknown_template_is_refused(backend: LocalBackend) -> None:
+    stranger = Mixin(
+        scheme="http://example.org/tpl#",
+        term="huge",
+        depends=(infra.RESOURCE_TPL,),
+        location="/huge/",
+    )
+    with backend.session(A) as s, pytest.raises(BadRequest, match="unknown resource template"):
+        s.create_entity(compute(stranger))
+
+
+@pytest.mark.parametrize(
+    ("actions", "state"),
+    [
+        ([STOP], "inactive"),
+        ([STOP, START], "active"),
+        ([SUSPEND], "suspended"),
+        ([SUSPEND, START], "active"),
+        ([RESTART], "active"),
+    ],
+)
+def test_state_machine_transitions(backend: LocalBackend, actions: list[str], state: str) -> None:
+    with backend.session(A) as s:
+        location = s.create_entity(compute()).location
+    for action in actions:
+        with backend.session(A) as s:
+            s.invoke_action(location, action, {"method": "graceful"} if action == STOP else {})
+    with backend.session(A) as s:
+        assert s.get_entity(location).attributes["occi.compute.state"] == state
+
+
+@pytest.mark.parametrize(
+    ("first", "refused", "state"),
+    [
+        (STOP, STOP, "inactive"),
+        (STOP, SUSPEND, "inactive"),
+        (SUSPEND, RESTART, "suspended"),
+        (STOP, SAVE, "inactive"),
+    ],
+)
+def test_an_action_the_state_forbids_is_a_conflict_naming_state_and_action(
+    backend: LocalBackend, first: str, refused: str, state: str
+) -> None:
+    with backend.session(A) as s:
+        location = s.create_entity(compute()).location
+        s.invoke_action(location, first, {})
+    term = refused.rpartition("#")[2]
+    with backend.session(A) as s, pytest.raises(Conflict, match=f"{term}.*{state}"):
+        s.invoke_action(location, refused, {})
+
+
+def test_only_the_actions_of_the_current_state_are_advertised(backend: LocalBackend) -> None:
+    with backend.session(A) as s:
+        location = s.create_entity(compute()).location
+        stopped = s.invoke_action(location, STOP, {"method": "poweroff"})
+    assert getattr(stopped, "actions", None) == [START]
+    assert stopped is not None and "poweroff" in stopped.attributes["occi.compute.state.message"]
+
+
+def test_save_creates_an_os_template_of_the_project_only(backend: LocalBackend) -> None:
+    with backend.session(A) as s:
+        location = s.create_entity(compute()).location
+        saved = s.invoke_action(location, SAVE, {"name": "my image"})
+    assert isinstance(saved, Mixin)
+    assert (saved.scheme, saved.term) == (OS_SCHEME, "my_image")
+    assert saved.depends == (infra.OS_TPL,) and saved.applies == (infra.COMPUTE,)
+    assert saved.location == "/mixin/os_tpl/my_image/"
+    with backend.session(A) as s:
+        assert saved in s.provider_mixins()
+        again = s.create_entity(compute(saved))
+        assert saved.type_id in again.mixins
+        assert again.attributes["org.openstack.image.os_family"] == "linux"
+    with backend.session(B) as s:
+        assert saved.type_id not in {m.type_id for m in s.provider_mixins()}
+        with pytest.raises(BadRequest, match="unknown OS template"):
+            s.create_entity(compute(saved))
+
+
+def test_saving_twice_under_one_name_is_a_conflict(backend: LocalBackend) -> None:
+    with backend.session(A) as s:
+        location = s.create_entity(compute()).location
+        s.invoke_action(location, SAVE, {"name": "golden"})
+    with backend.session(A) as s, pytest.raises(Conflict, match="golden"):
+        s.invoke_action(location, SAVE, {"name": "golden"})
+
+
+def test_a_new_resource_template_replaces_the_old_one(backend: LocalBackend) -> None:
+    with backend.session(A) as s:
+        vm = s.create_entity(compute(template(s, "itsy")))
+        resized = s.update_entity(vm.location, EntityChanges(add_mixins=[template(s, "bitsy")]))
+    assert RESOURCE_SCHEME + "bitsy" in resized.mixins
+    assert RESOURCE_SCHEME + "itsy" not in resized.mixins
+    assert resized.attributes["occi.compute.memory"] == 0.25
+
+
+def test_a_new_os_template_rebuilds_and_keeps_attached_volumes(backend: LocalBackend) -> None:
+    with backend.session(A) as s:
+        vm = s.create_entity(compute(template(s, "cirros-0.3.0-x86_64-uec")))
+        volume = s.create_entity(storage())
+        s.create_entity(storagelink(vm.location, volume.location))
+        rebuilt = s.update_entity(vm.location, EntityChanges(add_mixins=[template(s, "SmartOS")]))
+    assert OS_SCHEME + "SmartOS" in rebuilt.mixins
+    assert OS_SCHEME + "cirros-0.3.0-x86_64-uec" not in rebuilt.mixins
+    assert rebuilt.attributes["org.openstack.image.name"] == "SmartOS"
+    assert [link.target for link in as_resource(rebuilt).links] == [volume.location]
+
+
+def test_removing_the_only_resource_template_is_refused(backend: LocalBackend) -> None:
+    with backend.session(A) as s:
+        itsy = template(s, "itsy")
+        vm = s.create_entity(compute(itsy))
+        with pytest.raises(BadRequest, match="resource template"):
+            s.update_entity(vm.location, EntityChanges(remove_mixins=[itsy]))

@@ -1,0 +1,96 @@
+import pytest
+
+from occi_server.backends.base import EntityChanges, EntityQuery
+from occi_server.backends.local import LocalBackend, default_catalogue
+from occi_server.categories import infrastructure as infra
+from occi_server.db.engine import make_engine
+from occi_server.errors import NotFound, PreconditionFailed
+from occi_server.model import Mixin
+
+from .conftest import A, as_resource, compute, interface, network, storage, storagelink
+
+TAG = Mixin(scheme="http://example.org/tags#", term="keep", location="/keep/", user_defined=True)
+
+
+def test_everything_survives_a_restart(db_url: str, backend: LocalBackend) -> None:
+    with backend.session(A) as s:
+        s.create_user_mixin(TAG)
+        vm = s.create_entity(compute(TAG))
+        volume = s.create_entity(storage(4.0))
+        net = s.create_entity(network("10.1.0.0/24"))
+        s.create_entity(storagelink(vm.location, volume.location))
+        s.create_entity(interface(vm.location, net.location))
+        saved = s.invoke_action(vm.location, infra.SAVE.type_id, {"name": "golden"})
+        s.invoke_action(vm.location, infra.STOP.type_id, {})
+    before_vm = _snapshot(backend, vm.location)
+    backend.close()
+
+    engine = make_engine(db_url)
+    reborn = LocalBackend(engine, default_catalogue())
+    try:
+        assert _snapshot(reborn, vm.location) == before_vm
+        with reborn.session(A) as s:
+            assert s.user_mixins() == [TAG]
+            assert saved in s.provider_mixins()
+            assert s.get_entity(volume.location).attributes["occi.storage.size"] == 4.0
+            # The next address continues after the one already given out.
+            other = s.create_entity(compute())
+            nic = s.create_entity(interface(other.location, net.location))
+            assert nic.attributes["occi.networkinterface.address"] == "10.1.0.3"
+    finally:
+        reborn.close()
+
+
+def _snapshot(backend: LocalBackend, location: str) -> object:
+    with backend.session(A) as s:
+        return s.get_entity(location)
+
+
+def test_an_error_inside_a_session_rolls_everything_back(backend: LocalBackend) -> None:
+    with pytest.raises(RuntimeError), backend.session(A) as s:
+        s.create_entity(compute())
+        s.create_user_mixin(TAG)
+        raise RuntimeError("the service failed after the backend call")
+    with backend.session(A) as s:
+        assert s.list_locations(EntityQuery(kinds=(infra.COMPUTE,))) == []
+        assert s.user_mixins() == []
+
+
+def test_a_refused_request_changes_nothing(backend: LocalBackend) -> None:
+    with backend.session(A) as s:
+        vm = s.create_entity(compute())
+    with pytest.raises(NotFound), backend.session(A) as s:
+        s.update_entity(vm.location, EntityChanges(set_attributes={"occi.core.title": "new"}))
+        s.get_entity("/compute/missing")
+    with backend.session(A) as s:
+        assert "occi.core.title" not in s.get_entity(vm.location).attributes
+
+
+def test_every_change_moves_the_version_on(backend: LocalBackend) -> None:
+    with backend.session(A) as s:
+        vm = s.create_entity(compute())
+        volume = s.create_entity(storage())
+        retitle = EntityChanges(set_attributes={"occi.core.title": "t"})
+        titled = s.update_entity(vm.location, retitle)
+        stopped = s.invoke_action(vm.location, infra.STOP.type_id, {})
+        s.create_entity(storagelink(vm.location, volume.location))
+        linked = s.get_entity(vm.location)
+    versions = [vm.version, titled.version, as_resource(stopped).version, linked.version]
+    assert all(v is not None for v in versions)
+    assert [int(str(v)) for v in versions] == sorted({int(str(v)) for v in versions})
+
+
+def test_a_stale_expected_version_is_a_failed_precondition(backend: LocalBackend) -> None:
+    with backend.session(A) as s:
+        vm = s.create_entity(compute())
+        s.update_entity(vm.location, EntityChanges(set_attributes={"occi.core.title": "a"}))
+    stale = EntityChanges(set_attributes={"occi.core.title": "b"}, expected_version=vm.version)
+    with backend.session(A) as s, pytest.raises(PreconditionFailed):
+        s.update_entity(vm.location, stale)
+    with backend.session(A) as s:
+        current = s.get_entity(vm.location)
+        assert current.attributes["occi.core.title"] == "a"
+        fresh = EntityChanges(
+            set_attributes={"occi.core.title": "c"}, expected_version=f'"{current.version}"'
+        )
+        assert s.update_entity(vm.location, fresh).attributes["occi.core.title"] == "c"
