@@ -18,7 +18,7 @@ run: $(STAMP)
 	$(BIN)/occi-server serve $(ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from occi_server.backends.base import EntityChanges, EntityQuery
-from occi_server.errors import BadRequest, PayloadTooLarge
+from occi_server.errors import BadRequest, NotFound, PayloadTooLarge
 from occi_server.model import Entity, Kind, Mixin
 from occi_server.model.request import OcciRequest
 from occi_server.service import validation
@@ -71,10 +71,15 @@ def _page(query: EntityQuery, params: Mapping[str, str], max_page: int) -> None:
 
 
 def delete_all(op: Operation, query: EntityQuery) -> int:
-    locations = op.session.list_locations(query)
-    for location in locations:
-        op.session.delete_entity(location)
-    return len(locations)
+    """Delete every listed entity; links already gone with their resource are skipped."""
+    deleted = 0
+    for location in op.session.list_locations(query):
+        try:
+            op.session.delete_entity(location)
+        except NotFound:
+            continue
+        deleted += 1
+    return deleted
 
 
 def members(op: Operation, request: OcciRequest) -> list[str]:
@@ -112,8 +117,6 @@ def replace_members(op: Operation, mixin: Mixin, paths: list[str]) -> None:
 
 
 def _member(op: Operation, path: str) -> Entity:
-    from occi_server.errors import NotFound
-
     try:
         return op.session.get_entity(path)
     except NotFound:
