@@ -18,7 +18,7 @@ run: $(STAMP)
 	$(BIN)/occi-server serve $(ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -30,3 +30,8 @@ test: lint typecheck unit
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# Benchmarks need wrk (Debian package); installed here when missing and apt is available.
+bench: $(STAMP)
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)

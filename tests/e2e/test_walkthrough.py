@@ -44,7 +44,7 @@ class Walk:
         return response.headers["location"].rsplit("/", 1)[1]
 
     def attr(self, path: str, name: str) -> str | None:
-        return parse(self(path=path, method="GET", *[("Accept", "text/plain")])).attr(name)
+        return parse(self("GET", path, ("Accept", "text/plain"))).attr(name)
 
 
 @pytest.fixture

@@ -184,4 +184,18 @@ class OsTemplateRow(Base):
     created_at: Mapped[datetime] = _created()
 
 
+class EntityPrivateRow(Base):
+    """What the cloud keeps about an entity but never renders: a password's hash, the flavor a
+    pending resize would revert to, the pool a floating-IP interface came from."""
+
+    __tablename__ = "entity_private"
+    __table_args__ = (Index(None, "project_id", "name"),)
+    entity_pk: Mapped[int] = mapped_column(
+        ForeignKey("entities.pk", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ID)
+    value: Mapped[Any] = mapped_column(JSON)
+
+
 metadata = Base.metadata
