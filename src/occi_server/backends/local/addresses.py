@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +16,17 @@ from occi_server.errors import BadRequest, Conflict
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _RETRIES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class AddressSpace:
+    """Where an interface's address comes from: the allocation key (pool), the range, the
+    addresses never handed out, and the gateway to render beside the address."""
+
+    key: str
+    network: IpNetwork
+    reserved: frozenset[str] = frozenset()
+    gateway: str | None = None
 
 
 def parse_cidr(cidr: str, attribute: str = "occi.network.address") -> IpNetwork:
@@ -57,7 +69,7 @@ def allocate(
     """Take `requested` (409 when taken) or the first free host address of `network`."""
     if requested is not None:
         address = str(ipaddress.ip_address(requested.strip()))
-        if address in reserved or not _insert(scope, pool, address, holder_pk):
+        if address in reserved or not try_insert(scope, pool, address, holder_pk):
             raise Conflict(f"address {address} is already in use in {network}")
         return address
     for _ in range(_RETRIES):
@@ -65,7 +77,7 @@ def allocate(
         free = next(_free(network, taken), None)
         if free is None:
             raise Conflict(f"no free address left in {network}")
-        if _insert(scope, pool, free, holder_pk):
+        if try_insert(scope, pool, free, holder_pk):
             return free
     raise Conflict(f"could not allocate an address in {network}; try again")
 
@@ -81,7 +93,7 @@ def _free(network: IpNetwork, taken: set[str]) -> Iterator[str]:
             yield text
 
 
-def _insert(scope: Scope, pool: str, address: str, holder_pk: int) -> bool:
+def try_insert(scope: Scope, pool: str, address: str, holder_pk: int) -> bool:
     """Insert one allocation in a savepoint: False when another holder has the address."""
     try:
         with scope.db.begin_nested():
