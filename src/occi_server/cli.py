@@ -68,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     try:
         config = _config(args)
@@ -124,6 +125,9 @@ def user_create(config: Config, project: str, user: str, password: str | None) -
 def serve(config: Config, config_path: str | None) -> int:
     import uvicorn
 
+    from occi_server.db.migrate import upgrade
+
+    upgrade(config.database_url)  # once, before any worker starts
     if config.server.auth == "none":
         log.warning("authentication is OFF (--auth none): every caller acts as project 'default'")
     elif config.server.auth == "token":
@@ -154,6 +158,7 @@ def serve(config: Config, config_path: str | None) -> int:
         "log_level": "warning",
         "access_log": False,
         "timeout_graceful_shutdown": 10,
+        "server_header": False,
     }
     if config.server.workers > 1:
         uvicorn.run(APP_FACTORY, workers=config.server.workers, **options)

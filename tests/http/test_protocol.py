@@ -276,3 +276,12 @@ def test_link_to_missing_target_is_refused(plain: OcciClient) -> None:
     )
     assert response.status_code == 400
     assert "occi.core.target" in response.text
+
+
+def test_head_answers_like_get_without_a_body(plain: OcciClient) -> None:
+    get = plain.get("/-/")
+    head = plain.request("HEAD", "/-/")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-length"] == str(len(get.content))
+    assert head.headers.get_list("server") == [get.headers["server"]]

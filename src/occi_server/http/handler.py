@@ -92,8 +92,6 @@ class Engine:
             return self._error(
                 OcciError("internal error; the request was not carried out"), renderer
             )
-        if request.method == "HEAD":
-            response.rendered.body = b""
         return response
 
     # -- helpers ----------------------------------------------------------------------------

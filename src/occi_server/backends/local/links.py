@@ -45,6 +45,8 @@ class NewLink:
     id: str | None = None
     location: str | None = None
     source_row: EntityRow | None = field(default=None)
+    # Where an interface's address comes from when not its target's range (floating IPs).
+    space: addresses.AddressSpace | None = None
 
 
 def create_link(scope: Scope, link: NewLink) -> EntityRow:
@@ -82,7 +84,7 @@ def create_link(scope: Scope, link: NewLink) -> EntityRow:
         target_pk=target_row.pk if target_row is not None else None,
     )
     if kind == infra.NETWORKINTERFACE and target_row is not None:
-        _assign_address(scope, row, target_row, attributes.get(IF_ADDRESS))
+        _assign_address(scope, row, target_row, attributes.get(IF_ADDRESS), link.space)
     store.bump_pks(scope, [source.pk, target_row.pk if target_row is not None else None])
     return row
 
@@ -185,26 +187,46 @@ def _unique_mac(scope: Scope) -> str:
     raise Conflict("could not find a free MAC address; try again")
 
 
-def _assign_address(scope: Scope, row: EntityRow, target: EntityRow, requested: Any) -> str | None:
-    """Give an interface its address when its network has an IP range."""
-    net = network.ip_network(target.attributes, store.mixins_of(scope, target))
-    if net is None:
+def _assign_address(
+    scope: Scope,
+    row: EntityRow,
+    target: EntityRow,
+    requested: Any,
+    space: addresses.AddressSpace | None = None,
+) -> str | None:
+    """Give an interface its address when its network (or `space`) has an IP range."""
+    space = space or network_space(scope, target)
+    if space is None:
         return None
-    gateway = target.attributes.get(network.GATEWAY)
+    net = space.network
     if requested is not None and not addresses.is_host(net, str(requested)):
         raise BadRequest(f"attribute {IF_ADDRESS}: {requested} is not a host address of {net}")
     address = addresses.allocate(
         scope,
-        network.pool_of(scope, target),
+        space.key,
         net,
         row.pk,
-        reserved=frozenset({str(gateway)} if gateway else ()),
+        reserved=space.reserved,
         requested=str(requested) if requested is not None else None,
     )
     attributes = dict(row.attributes)
     attributes.update({IF_ADDRESS: address, IF_ALLOCATION: "static" if requested else "dynamic"})
-    if gateway:
-        attributes[IF_GATEWAY] = gateway
+    if space.gateway:
+        attributes[IF_GATEWAY] = space.gateway
     store.write_attributes(scope, row, attributes)
     store.add_mixins(scope, row, [infra.IPNETWORKINTERFACE])
     return address
+
+
+def network_space(scope: Scope, target: EntityRow) -> addresses.AddressSpace | None:
+    """The addresses a network hands its interfaces: its CIDR without its gateway."""
+    net = network.ip_network(target.attributes, store.mixins_of(scope, target))
+    if net is None:
+        return None
+    gateway = target.attributes.get(network.GATEWAY)
+    return addresses.AddressSpace(
+        key=network.pool_of(scope, target),
+        network=net,
+        reserved=frozenset({str(gateway)} if gateway else ()),
+        gateway=str(gateway) if gateway else None,
+    )
