@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import threading
 from collections.abc import Mapping
 from typing import Protocol
+
+from cachetools import TTLCache
 
 from occi_server.context import RequestContext
 from occi_server.errors import Unauthorized
@@ -36,10 +39,16 @@ class NoAuth:
 
 
 class LocalAuth:
-    """Tokens minted by `occi-server token create`, or HTTP Basic users, from the local store."""
+    """Tokens minted by `occi-server token create`, or HTTP Basic users, from the local store.
 
-    def __init__(self, store: IdentityStore) -> None:
+    Successful token look-ups are cached briefly: a token check is a database query, and a
+    client sends the same token on every request. Failures are never cached.
+    """
+
+    def __init__(self, store: IdentityStore, cache_seconds: float = 30.0) -> None:
         self.store = store
+        self._tokens: TTLCache[str, Identity] = TTLCache(maxsize=4096, ttl=cache_seconds)
+        self._lock = threading.Lock()
 
     def authenticate(self, headers: Mapping[str, str], base_url: str) -> RequestContext:
         identity = self._identify(headers)
@@ -62,7 +71,7 @@ class LocalAuth:
     def _identify(self, headers: Mapping[str, str]) -> Identity:
         token = headers.get("x-auth-token")
         if token:
-            found = self.store.authenticate_token(token.strip())
+            found = self._token_identity(token.strip())
             if found is None:
                 raise Unauthorized(
                     "X-Auth-Token: invalid or expired token",
@@ -83,6 +92,18 @@ class LocalAuth:
             "authentication required: send X-Auth-Token or HTTP Basic credentials",
             headers={"WWW-Authenticate": CHALLENGE},
         )
+
+
+    def _token_identity(self, token: str) -> Identity | None:
+        with self._lock:
+            cached = self._tokens.get(token)
+        if cached is not None:
+            return cached
+        found = self.store.authenticate_token(token)
+        if found is not None:
+            with self._lock:
+                self._tokens[token] = found
+        return found
 
 
 def check_claimed_identity(

@@ -4,12 +4,16 @@ from occi_server.backends.base import EntityChanges
 from occi_server.backends.local import LocalBackend
 from occi_server.backends.local.templates import OS_SCHEME, RESOURCE_SCHEME
 from occi_server.categories import infrastructure as infra
+from occi_server.categories import openstack
 from occi_server.errors import BadRequest, Conflict
 from occi_server.model import Mixin
 
 from .conftest import A, B, as_resource, compute, storage, storagelink, template
 
 START, STOP, RESTART, SUSPEND, SAVE = (a.type_id for a in infra.COMPUTE_ACTIONS)
+CONFIRM, REVERT, ALLOC, DEALLOC, CHG_PWD, CREATE_IMAGE = (
+    a.type_id for a in openstack.INSTANCE_ACTIONS
+)
 
 
 def test_a_compute_without_templates_gets_the_default_flavor_and_image(
@@ -45,7 +49,10 @@ def test_a_new_compute_is_active_like_a_nova_server(backend: LocalBackend) -> No
     with backend.session(A) as s:
         vm = s.create_entity(compute())
     assert vm.attributes["occi.compute.state"] == "active"
-    assert sorted(vm.actions) == sorted([STOP, RESTART, SUSPEND, SAVE])
+    assert sorted(vm.actions) == sorted(
+        [STOP, RESTART, SUSPEND, SAVE, CHG_PWD, CREATE_IMAGE, ALLOC]
+    )
+    assert vm.attributes["org.openstack.compute.state"] == "ACTIVE"
 
 
 def test_two_resource_templates_are_refused(backend: LocalBackend) -> None:
@@ -108,7 +115,8 @@ def test_only_the_actions_of_the_current_state_are_advertised(backend: LocalBack
     with backend.session(A) as s:
         location = s.create_entity(compute()).location
         stopped = s.invoke_action(location, STOP, {"method": "poweroff"})
-    assert getattr(stopped, "actions", None) == [START]
+    assert getattr(stopped, "actions", None) == [START, CREATE_IMAGE, ALLOC]
+    assert stopped is not None and stopped.attributes["org.openstack.compute.state"] == "SHUTOFF"
     assert stopped is not None and "poweroff" in stopped.attributes["occi.compute.state.message"]
 
 

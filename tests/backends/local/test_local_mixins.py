@@ -71,16 +71,21 @@ def test_membership_can_be_added_listed_and_removed(backend: LocalBackend) -> No
         assert s.list_locations(EntityQuery(mixins=(GROUP.type_id,))) == [other.location]
 
 
-def test_deleting_a_user_mixin_drops_its_associations_only(backend: LocalBackend) -> None:
+TAG = Mixin(
+    scheme="http://www.mystuff.org/tags#", term="blue", location="/blue/", user_defined=True
+)
+
+
+def test_deleting_a_plain_user_mixin_drops_its_associations_only(backend: LocalBackend) -> None:
     with backend.session(A) as s:
-        s.create_user_mixin(GROUP)
-        vm = s.create_entity(compute(GROUP))
+        s.create_user_mixin(TAG)
+        vm = s.create_entity(compute(TAG))
     with backend.session(A) as s:
-        s.delete_user_mixin(GROUP)
+        s.delete_user_mixin(TAG)
     with backend.session(A) as s:
         survivor = s.get_entity(vm.location)
         assert s.user_mixins() == []
-        assert s.list_locations(EntityQuery(mixins=(GROUP.type_id,))) == []
-    assert GROUP.type_id not in survivor.mixins
+        assert s.list_locations(EntityQuery(mixins=(TAG.type_id,))) == []
+    assert TAG.type_id not in survivor.mixins
     assert survivor.version != vm.version  # its rendering changed
     assert survivor.kind == infra.COMPUTE

@@ -1,3 +1,4 @@
+import ipaddress
 import threading
 
 import pytest
@@ -48,12 +49,19 @@ def test_readdressing_a_network_with_interfaces_is_a_conflict(backend: LocalBack
     assert moved.attributes["occi.network.gateway"] == "10.5.0.1"  # followed the range
 
 
-def test_an_interface_to_a_plain_network_has_no_address(backend: LocalBackend) -> None:
+def test_a_network_without_a_range_gets_a_private_one_and_interfaces_addresses_in_it(
+    backend: LocalBackend,
+) -> None:
     with backend.session(A) as s:
-        vm, net = s.create_entity(compute()), s.create_entity(network())
+        vm = s.create_entity(compute())
+        net = s.create_entity(network(occi__network__label="www"))
         nic = s.create_entity(interface(vm.location, net.location))
-    assert infra.IPNETWORKINTERFACE not in nic.mixins
-    assert "occi.networkinterface.address" not in nic.attributes
+    assert infra.IPNETWORK in net.mixins
+    cidr = ipaddress.ip_network(net.attributes["occi.network.address"])
+    assert cidr.subnet_of(ipaddress.ip_network("10.0.0.0/8")) and cidr.prefixlen == 24
+    assert net.attributes["occi.network.gateway"] == str(cidr.network_address + 1)
+    assert infra.IPNETWORKINTERFACE in nic.mixins
+    assert ipaddress.ip_address(nic.attributes["occi.networkinterface.address"]) in cidr
 
 
 def test_provider_networks_cannot_be_readdressed_or_taken_down(backend: LocalBackend) -> None:

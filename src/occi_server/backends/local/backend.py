@@ -11,13 +11,13 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import sessionmaker
 
 from occi_server.backends.base import CloudSession
-from occi_server.backends.local import compute, network, storage
+from occi_server.backends.local import compute, floating_ips, instance, network, security, storage
 from occi_server.backends.local.catalogue import CloudCatalogue, default_catalogue
 from occi_server.backends.local.links import LINK_KINDS, LinkRules
 from occi_server.backends.local.rules import KindRules
 from occi_server.backends.local.scope import Cloud, Scope
 from occi_server.backends.local.session import LocalSession
-from occi_server.categories import core
+from occi_server.categories import core, openstack
 from occi_server.categories import infrastructure as infra
 from occi_server.context import RequestContext
 from occi_server.errors import Conflict, OcciError, ServiceUnavailable
@@ -33,13 +33,19 @@ class LocalBackend:
         self._sessions = sessionmaker(engine, expire_on_commit=False, autoflush=True)
         self._cloud = Cloud(cloud or default_catalogue())
         link_rules = LinkRules()
+        floating = floating_ips.available(self._cloud.catalogue)
         self._rules: dict[str, KindRules] = {
-            infra.COMPUTE: compute.ComputeRules(),
+            infra.COMPUTE: compute.ComputeRules(floating),
             infra.STORAGE: storage.StorageRules(),
             infra.NETWORK: network.NetworkRules(),
+            openstack.SECURITY_RULE: security.RuleRules(),
             **{kind: link_rules for kind in LINK_KINDS},
+            infra.NETWORKINTERFACE: floating_ips.InterfaceRules(),
         }
-        self._implemented = compute.ACTIONS | storage.ACTIONS | network.ACTIONS
+        instance_actions = instance.ACTIONS
+        if not floating:  # no pool or no public network: nothing to allocate from or attach to
+            instance_actions -= {instance.ALLOC, instance.DEALLOC}
+        self._implemented = compute.ACTIONS | storage.ACTIONS | network.ACTIONS | instance_actions
         # Projects whose view of the provider networks exists (checked once per process).
         self._seeded: set[str] = set()
         self._seed_lock = threading.Lock()
@@ -49,7 +55,16 @@ class LocalBackend:
         return self._cloud.catalogue
 
     def served_kinds(self) -> frozenset[str]:
-        return frozenset({core.RESOURCE, *LINK_KINDS, infra.COMPUTE, infra.STORAGE, infra.NETWORK})
+        return frozenset(
+            {
+                core.RESOURCE,
+                *LINK_KINDS,
+                infra.COMPUTE,
+                infra.STORAGE,
+                infra.NETWORK,
+                openstack.SECURITY_RULE,
+            }
+        )
 
     def implemented_actions(self) -> frozenset[str]:
         return self._implemented
@@ -63,15 +78,18 @@ class LocalBackend:
                 infra.RESOURCE_TPL,
                 infra.SSH_KEY,
                 infra.USER_DATA,
+                openstack.PUBLIC_KEY,
+                openstack.OS_USER_DATA,
             }
         )
 
     def extra_categories(self) -> Sequence[Category]:
-        return ()
+        """The walkthrough's static categories: instance actions, security groups and rules,
+        public keys and user data (pools and templates are per cloud: provider_mixins)."""
+        return openstack.CATEGORIES
 
     def kind_extensions(self) -> Sequence[KindExtension]:
-        # TODO(issue 3): the instance actions (confirm_resize, alloc_float_ip, ...) go here.
-        return ()
+        return (openstack.COMPUTE_EXTENSION,)
 
     @contextmanager
     def session(self, ctx: RequestContext) -> Iterator[CloudSession]:

@@ -1,4 +1,9 @@
-"""Compute: templates (flavor, image), the OCCI state machine, and `save`."""
+"""Compute: templates (flavor, image), the OCCI state machine, and the instance extensions.
+
+Resize (resize.py), floating IPs (floating_ips.py), credentials (credentials.py) and the
+instance actions (instance.py) each live in their own module; this one wires them into the
+hooks of a compute.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +11,28 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from occi_server.backends.base import ActionOutcome, EntityDraft
-from occi_server.backends.local import store
+from occi_server.backends.local import credentials, floating_ips, instance, resize, store
 from occi_server.backends.local.catalogue import Flavor, Image
 from occi_server.backends.local.rules import KindRules, Update, allowed, transition
 from occi_server.backends.local.scope import Scope
+from occi_server.backends.local.states import (
+    ACTIVE,
+    CORES,
+    FLOATING_IP,
+    INACTIVE,
+    MEMORY,
+    MESSAGE,
+    STATE,
+    SUSPENDED,
+    occi_state,
+    resize_pending,
+    settle,
+)
 from occi_server.backends.local.templates import OS_SCHEME, flavor_mixin, pick_one
 from occi_server.categories import infrastructure as infra
 from occi_server.db.tables import EntityRow
-from occi_server.errors import BadRequest
+from occi_server.errors import BadRequest, Conflict
 from occi_server.model import Mixin
-
-STATE = "occi.compute.state"
-MESSAGE = "occi.compute.state.message"
-CORES = "occi.compute.cores"
-MEMORY = "occi.compute.memory"
-ACTIVE, INACTIVE, SUSPENDED = "active", "inactive", "suspended"
 
 START, STOP, RESTART, SUSPEND, SAVE = (a.type_id for a in infra.COMPUTE_ACTIONS)
 TRANSITIONS = {
@@ -32,9 +44,15 @@ TRANSITIONS = {
     (ACTIVE, SAVE): ACTIVE,
 }
 ACTIONS = frozenset(action for _, action in TRANSITIONS)
+_MESSAGES = {START: "started", STOP: "stopped", SUSPEND: "suspended", RESTART: "restarted"}
+# Nova rebuilds ACTIVE and SHUTOFF servers.
+REBUILDABLE = (ACTIVE, INACTIVE)
 
 
 class ComputeRules(KindRules):
+    def __init__(self, floating: bool = False) -> None:
+        self._floating = floating  # the cloud has floating-IP pools and a public network
+
     def prepare(
         self, scope: Scope, draft: EntityDraft, attributes: dict[str, Any], mixins: list[Mixin]
     ) -> list[Mixin]:
@@ -56,11 +74,26 @@ class ComputeRules(KindRules):
         else:
             mixins.append(templates.default_image)
             _apply_defaults(attributes, templates.default_image, force=False)
+        credentials.check_user_data(attributes)
+        credentials.take_password(attributes)  # hashed in after_create, never stored as is
+        attributes.pop(FLOATING_IP, None)
         # OCCI draws `inactive` as the initial state, but Nova boots a server straight to
         # ACTIVE and the walkthrough stops the VM right after creating it: we mirror Nova.
         attributes[STATE] = ACTIVE
-        attributes[MESSAGE] = "running"
+        settle(attributes, "running")
         return mixins
+
+    def after_create(self, scope: Scope, row: EntityRow, draft: EntityDraft) -> None:
+        password = credentials.take_password(dict(draft.attributes))
+        if password is not None:
+            credentials.set_password(scope, row, password)
+        pools = [m for m in draft.mixins if floating_ips.is_pool(m.type_id)]
+        for mixin in pools:
+            floating_ips.allocate(
+                scope, row, floating_ips.pool_by_mixin(scope.cloud.catalogue, mixin.type_id)
+            )
+        if pools:
+            floating_ips.refresh(scope, row)
 
     def before_update(self, scope: Scope, row: EntityRow, change: Update) -> None:
         lookup = _lookup(scope, change.add)
@@ -70,63 +103,65 @@ class ComputeRules(KindRules):
         new_image = pick_one(infra.OS_TPL, added, lookup, "OS template")
         old_flavors = [m for m in change.current if m in scope.cloud.templates.flavors]
         old_images = [m for m in change.current if m.startswith(OS_SCHEME)]
+        if new_flavor is not None and new_image is not None:
+            raise BadRequest("resize and rebuild a compute one at a time")
         if new_flavor is not None:
             _flavor(scope, new_flavor)
-            # GFD.224: a new resource template replaces the old one at once (a resize).
-            # TODO(issue 3): Nova's VERIFY_RESIZE step (confirm_resize / revert_resize).
-            change.remove.extend(m for m in old_flavors if m != new_flavor.type_id)
-            _apply_defaults(change.attributes, new_flavor, force=True)
+            resize.start(scope, row, change, new_flavor, old_flavors[0] if old_flavors else None)
+            change.remove.extend(m for m in old_flavors[1:] if m != new_flavor.type_id)
         elif any(m in change.remove for m in old_flavors):
             raise BadRequest("a compute keeps its resource template; add another one to resize")
         if new_image is not None:
-            _image(scope, new_image.type_id)
-            # A rebuild: the OS is replaced, attached volumes (links) stay.
-            change.remove.extend(m for m in old_images if m != new_image.type_id)
-            _apply_defaults(change.attributes, new_image, force=True)
-            change.attributes[MESSAGE] = f"rebuilt from {new_image.term}"
+            _rebuild(scope, row, change, new_image, old_images)
         elif any(m in change.remove for m in old_images):
             raise BadRequest("a compute keeps its OS template; add another one to rebuild")
+        password = credentials.take_password(change.attributes)
+        if password is not None:
+            instance.change_password(scope, row, {credentials.ADMIN_PWD: password})
+        credentials.check_user_data(change.attributes)
+        floating_ips.on_update(scope, row, change)
 
     def actions(self, attributes: Mapping[str, Any]) -> list[str]:
-        return allowed(TRANSITIONS, str(attributes.get(STATE, ACTIVE)))
+        pending = resize_pending(attributes)
+        state_actions = [] if pending else allowed(TRANSITIONS, occi_state(attributes))
+        return [*state_actions, *instance.applicable(attributes, self._floating)]
 
     def invoke(
         self, scope: Scope, row: EntityRow, action: str, parameters: dict[str, Any]
     ) -> ActionOutcome:
+        if action in instance.ACTIONS:
+            return instance.invoke(scope, row, action, parameters)
         if action not in ACTIONS:
             return super().invoke(scope, row, action, parameters)
-        target = transition(TRANSITIONS, str(row.attributes.get(STATE, ACTIVE)), action)
+        resize.check_not_pending(row, f"action {action.rpartition('#')[2]}")
+        target = transition(TRANSITIONS, occi_state(row.attributes), action)
         outcome: ActionOutcome = None
-        method = parameters.get("method")
-        message = {
-            START: "started",
-            STOP: "stopped",
-            SUSPEND: "suspended",
-            RESTART: "restarted",
-            SAVE: "saved",
-        }[action]
         if action == SAVE:
-            outcome = _save(scope, row, parameters)
+            outcome = instance.snapshot(scope, row, parameters.get("name"))
             message = f"saved as OS template {outcome.term}"
-        elif method:
-            message = f"{message} ({method})"
+        else:
+            method = parameters.get("method")
+            message = _MESSAGES[action] + (f" ({method})" if method else "")
         attributes = dict(row.attributes)
         attributes[STATE] = target
-        attributes[MESSAGE] = message
+        settle(attributes, message)
         store.write_attributes(scope, row, attributes)
         store.bump(row)
         return outcome
 
 
-def _save(scope: Scope, row: EntityRow, parameters: dict[str, Any]) -> Mixin:
-    """`save`: the compute's disk becomes an OS template of this project."""
-    name = str(parameters.get("name") or f"{row.id}-snapshot")
-    base = next(
-        (image for m in store.mixins_of(scope, row) if (image := _find_image(scope, m))), None
-    )
-    return scope.cloud.templates.create_snapshot(
-        scope.db, scope.project_id, name, row.location, base
-    )
+def _rebuild(
+    scope: Scope, row: EntityRow, change: Update, image: Mixin, old_images: list[str]
+) -> None:
+    """A new OS: the old one goes, links (attached volumes, interfaces) and state stay."""
+    _image(scope, image.type_id)
+    resize.check_not_pending(row, "a rebuild")
+    state = occi_state(row.attributes)
+    if state not in REBUILDABLE:
+        raise Conflict(f"a rebuild is not allowed while the state is {state}")
+    change.remove.extend(m for m in old_images if m != image.type_id)
+    _apply_defaults(change.attributes, image, force=True)
+    change.attributes[MESSAGE] = f"rebuilt from {image.term}"
 
 
 def _lookup(scope: Scope, mixins: list[Mixin]) -> Callable[[str], Mixin | None]:
@@ -142,15 +177,8 @@ def _flavor(scope: Scope, mixin: Mixin) -> Flavor:
     return flavor
 
 
-def _find_image(scope: Scope, type_id: str) -> Image | None:
-    templates = scope.cloud.templates
-    return templates.images.get(type_id) or templates.snapshot_image(
-        scope.db, scope.project_id, type_id
-    )
-
-
 def _image(scope: Scope, type_id: str) -> Image:
-    image = _find_image(scope, type_id)
+    image = instance.find_image(scope, type_id)
     if image is None:
         raise BadRequest(f"unknown OS template {type_id}")
     return image

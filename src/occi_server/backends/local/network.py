@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from occi_server.backends.base import ActionOutcome, EntityDraft
-from occi_server.backends.local import store
+from occi_server.backends.local import store, subnets
 from occi_server.backends.local.addresses import IpNetwork, first_host, is_host, parse_cidr
 from occi_server.backends.local.catalogue import NetworkSpec
 from occi_server.backends.local.rules import KindRules, Update, allowed, transition
@@ -35,11 +35,21 @@ class NetworkRules(KindRules):
     ) -> list[Mixin]:
         if any(m.type_id == infra.IPNETWORK for m in mixins):
             _complete_ip(attributes)
+        # Without a range of its own it gets a private one after insertion (after_create).
         # OCCI starts networks inactive; Neutron networks are ACTIVE once created, and an
         # inactive network would make every new interface useless: we mirror Neutron.
         attributes[STATE] = ACTIVE
         attributes[MESSAGE] = "up"
         return mixins
+
+    def after_create(self, scope: Scope, row: EntityRow, draft: EntityDraft) -> None:
+        if row.attributes.get(ADDRESS) is not None:
+            return
+        attributes = dict(row.attributes)
+        attributes[ADDRESS] = str(subnets.allocate(scope, row))
+        _complete_ip(attributes)
+        store.write_attributes(scope, row, attributes)
+        store.add_mixins(scope, row, [infra.IPNETWORK])
 
     def before_update(self, scope: Scope, row: EntityRow, change: Update) -> None:
         had_ip = infra.IPNETWORK in change.current
@@ -57,6 +67,7 @@ class NetworkRules(KindRules):
                 raise Forbidden(f"{row.location} is a provider network: its addressing is fixed")
             if _allocated(scope, row):
                 raise Conflict(f"{row.location} has interfaces with addresses: detach them first")
+            subnets.release(scope, row)  # a range of its own replaces the one it was given
         if has_ip:
             _complete_ip(values)
 

@@ -37,7 +37,7 @@ class KindRules:
         """Complete a new entity's attributes and mixins before it is stored."""
         return mixins
 
-    def after_create(self, scope: Scope, row: EntityRow) -> None:
+    def after_create(self, scope: Scope, row: EntityRow, draft: EntityDraft) -> None:
         """Take resources (addresses, ...) for a stored entity."""
 
     def before_update(self, scope: Scope, row: EntityRow, change: Update) -> None:

@@ -14,7 +14,7 @@ from occi_server.backends.base import (
     EntityQuery,
     LinkDraft,
 )
-from occi_server.backends.local import links, mixins, queries, store
+from occi_server.backends.local import floating_ips, links, mixins, queries, security, store
 from occi_server.backends.local.rules import KindRules, Update
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.views import Viewer
@@ -39,8 +39,13 @@ class LocalSession:
 
     # -- categories ---------------------------------------------------------------------------
     def provider_mixins(self) -> Sequence[Mixin]:
-        templates = self._scope.cloud.templates
-        return [*templates.mixins, *templates.snapshots(self._scope.db, self._scope.project_id)]
+        cloud = self._scope.cloud
+        templates = cloud.templates
+        return [
+            *templates.mixins,
+            *templates.snapshots(self._scope.db, self._scope.project_id),
+            *(floating_ips.pool_mixin(p) for p in cloud.catalogue.floating_pools),
+        ]
 
     def user_mixins(self) -> Sequence[Mixin]:
         return mixins.list_user_mixins(self._scope)
@@ -49,6 +54,8 @@ class LocalSession:
         mixins.create_user_mixin(self._scope, mixin, self.provider_mixins())
 
     def delete_user_mixin(self, mixin: Mixin) -> None:
+        if mixin.type_id in security.group_ids(self._scope):
+            security.before_group_delete(self._scope, mixin, self.delete_entity)
         mixins.delete_user_mixin(self._scope, mixin)
 
     # -- reading ------------------------------------------------------------------------------
@@ -88,7 +95,7 @@ class LocalSession:
             attributes=attributes,
             mixins=[m.type_id for m in chosen],
         )
-        rules.after_create(scope, row)
+        rules.after_create(scope, row, draft)
         for inline in draft.links:
             self._add_link(row, inline)
         return row

@@ -1,0 +1,35 @@
+"""Revision 0002 (private entity values) upgrades a database made by 0001 in place."""
+
+from pathlib import Path
+
+from alembic import command
+from sqlalchemy import inspect
+
+from occi_server.backends.local import LocalBackend, default_catalogue
+from occi_server.db.engine import make_engine
+from occi_server.db.migrate import alembic_config, current_revision, head_revision, upgrade
+
+from .conftest import A, compute
+
+
+def test_a_0001_database_is_upgraded_and_keeps_its_computes(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/old.sqlite"
+    engine = make_engine(url)
+    config = alembic_config()
+    with engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.commit()
+    assert "entity_private" not in inspect(engine).get_table_names()
+    engine.dispose()
+    upgrade(url)
+    assert current_revision(url) == head_revision() == "0002"
+    engine = make_engine(url)
+    try:
+        backend = LocalBackend(engine, default_catalogue())
+        with backend.session(A) as s:
+            vm = s.create_entity(compute(**{"org.openstack.credentials.admin_pwd": "pw"}))
+        with backend.session(A) as s:
+            assert s.get_entity(vm.location).id == vm.id
+    finally:
+        engine.dispose()
