@@ -100,3 +100,25 @@ def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
     first = cli("db", "upgrade", "--database", url)
     second = cli("db", "upgrade", "--database", url)
     assert first.split()[-1] == second.split()[-1]
+
+
+def test_catalogue_comes_from_the_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "occi.toml"
+    config.write_text(
+        '[[cloud.flavors]]\nname = "tiny"\nvcpus = 2\nram_mb = 512\n'
+        '[[cloud.images]]\nname = "debian-12"\n'
+    )
+    server = ServerProcess(data_dir=tmp_path, auth="none", extra_args=("--config", str(config)))
+    server.start()
+    try:
+        client = OcciClient(server.url, None)
+        text = client.get("/-/").text
+        assert 'tiny; scheme="http://schemas.openstack.org/template/resource#"' in text
+        assert 'debian-12; scheme="http://schemas.openstack.org/template/os#"' in text
+        assert "itsy;" not in text
+        path = client.create("/compute/", categories=[COMPUTE_KIND])
+        got = parse(client.get(path))
+        assert got.attr("occi.compute.cores") == "2"
+        assert got.attr("occi.compute.memory") == "0.5"
+    finally:
+        server.stop()
