@@ -77,6 +77,9 @@ class CloudSession(Protocol):
 
     def user_mixins(self) -> Sequence[Mixin]: ...
 
+    def catalogue_version(self) -> str:
+        """Changes whenever provider or user mixins of this project change (cache key)."""
+
     def create_user_mixin(self, mixin: Mixin) -> None: ...
 
     def delete_user_mixin(self, mixin: Mixin) -> None:
@@ -122,7 +125,10 @@ class Backend(Protocol):
     def kind_extensions(self) -> Sequence[KindExtension]:
         """Actions and attributes it adds to standard kinds (the walkthrough's instance actions)."""
 
-    def session(self, ctx: RequestContext) -> AbstractContextManager[CloudSession]: ...
+    def session(
+        self, ctx: RequestContext, *, write: bool = True
+    ) -> AbstractContextManager[CloudSession]:
+        """A session; `write=False` promises only reads (lets SQLite readers run in parallel)."""
 
     def close(self) -> None: ...
 

@@ -50,4 +50,8 @@ def _configure_sqlite(engine: Engine) -> None:
         # IMMEDIATE takes the write lock up front: a transaction that reads and then writes can
         # never fail on lock upgrade (which busy_timeout does not retry); WAL readers of other
         # processes are not blocked. Transactions here are short, so serialising them is cheap.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only requests (occi_read_only) begin DEFERRED and never wait for the write lock.
+        if connection.get_execution_options().get("occi_read_only"):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")

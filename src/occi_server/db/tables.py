@@ -199,3 +199,13 @@ class EntityPrivateRow(Base):
 
 
 metadata = Base.metadata
+
+
+class CatalogueVersionRow(Base):
+    """A counter per project that moves whenever the project's categories change (user mixins,
+    snapshot templates), so every worker can cache the registry and the rendered query interface
+    and still never serve a stale one."""
+
+    __tablename__ = "catalogue_versions"
+    project_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)

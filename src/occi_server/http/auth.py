@@ -93,7 +93,6 @@ class LocalAuth:
             headers={"WWW-Authenticate": CHALLENGE},
         )
 
-
     def _token_identity(self, token: str) -> Identity | None:
         with self._lock:
             cached = self._tokens.get(token)

@@ -24,10 +24,11 @@ from occi_server.errors import (
 )
 from occi_server.http import routing
 from occi_server.http.auth import Authenticator
+from occi_server.http.caching import CatalogueCache
 from occi_server.http.routing import Route, Target
 from occi_server.model import Category, Entity, Kind, Mixin
 from occi_server.model.request import OcciRequest
-from occi_server.registry import Catalogue, Registry
+from occi_server.registry import Catalogue
 from occi_server.rendering import negotiate
 from occi_server.rendering.base import Rendered, Renderer
 from occi_server.service import actions, collections, entities, query
@@ -71,6 +72,10 @@ class Engine:
     catalogue: Catalogue
     authenticator: Authenticator
     limits: LimitsConfig
+    cache: CatalogueCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cache = CatalogueCache(self.catalogue)
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         try:
@@ -124,9 +129,13 @@ class Engine:
     def _dispatch(
         self, request: HttpRequest, ctx: RequestContext, renderer: Renderer
     ) -> HttpResponse:
-        with self.backend.session(ctx) as session:
-            registry = Registry(
-                self.catalogue, [*session.provider_mixins(), *session.user_mixins()]
+        write = request.method not in ("GET", "HEAD")
+        with self.backend.session(ctx, write=write) as session:
+            version = session.catalogue_version()
+            registry = self.cache.registry(
+                ctx.project_id,
+                version,
+                lambda: [*session.provider_mixins(), *session.user_mixins()],
             )
             route = routing.resolve(registry, request.path)
             allowed = routing.ALLOWED[route.target]
@@ -139,7 +148,13 @@ class Engine:
             ):
                 raise BadRequest("text/uri-list is only available for collections")
             occi = self._parse(request)
-            op = Operation(session, registry, request.base_url, self.limits.max_attributes)
+            op = Operation(
+                session,
+                registry,
+                request.base_url,
+                self.limits.max_attributes,
+                catalogue_key=(ctx.project_id, version),
+            )
             handler = getattr(self, f"_on_{route.target.value}")
             result: HttpResponse = handler(op, route, request, occi, renderer)
             return result
@@ -154,8 +169,10 @@ class Engine:
         renderer: Renderer,
     ) -> HttpResponse:
         if request.method in ("GET", "HEAD"):
-            found: Sequence[Category] = query.discover(op.registry, occi)
-            return HttpResponse(200, renderer.categories(found))
+            if occi.categories:
+                found: Sequence[Category] = query.discover(op.registry, occi)
+                return HttpResponse(200, renderer.categories(found))
+            return self._cached_query_interface(op, request, renderer)
         if request.method == "POST":
             query.add_user_mixins(op, occi)
         else:
@@ -278,6 +295,17 @@ class Engine:
                 self.catalogue,
             )
         return self._entity(entities.update(op, path, occi, expected), renderer, self.catalogue)
+
+    def _cached_query_interface(
+        self, op: Operation, request: HttpRequest, renderer: Renderer
+    ) -> HttpResponse:
+        key = (*op.catalogue_key, renderer.media_type, request.base_url)
+        rendered, etag = self.cache.query_interface(
+            key, lambda: renderer.categories(op.registry.categories())
+        )
+        if etag in (request.header("if-none-match") or "").replace(" ", "").split(","):
+            return HttpResponse(304, Rendered(rendered.content_type), [("ETag", etag)])
+        return HttpResponse(200, rendered, [("ETag", etag)])
 
     # -- shared responses ---------------------------------------------------------------------
     def _listing(

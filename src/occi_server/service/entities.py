@@ -22,6 +22,8 @@ class Operation:
     registry: Registry
     base_url: str
     max_attributes: int = 256
+    # (project, catalogue version): identifies the registry for caches.
+    catalogue_key: tuple[str, str] = ("", "")
 
 
 def create(

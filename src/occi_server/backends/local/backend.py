@@ -31,6 +31,10 @@ class LocalBackend:
     def __init__(self, engine: Engine, cloud: CloudCatalogue | None = None) -> None:
         self._engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False, autoflush=True)
+        # Reads need no write lock: on SQLite they begin DEFERRED and run beside a writer.
+        self._read_sessions = sessionmaker(
+            engine.execution_options(occi_read_only=True), expire_on_commit=False, autoflush=True
+        )
         self._cloud = Cloud(cloud or default_catalogue())
         link_rules = LinkRules()
         floating = floating_ips.available(self._cloud.catalogue)
@@ -92,11 +96,12 @@ class LocalBackend:
         return (openstack.COMPUTE_EXTENSION,)
 
     @contextmanager
-    def session(self, ctx: RequestContext) -> Iterator[CloudSession]:
+    def session(self, ctx: RequestContext, *, write: bool = True) -> Iterator[CloudSession]:
         """One transaction: committed when the block ends normally, rolled back otherwise."""
         seeded = ctx.project_id in self._seeded
+        sessions = self._sessions if write or not seeded else self._read_sessions
         try:
-            with self._sessions() as db, db.begin():
+            with sessions() as db, db.begin():
                 scope = Scope(db=db, ctx=ctx, cloud=self._cloud)
                 if not seeded:
                     network.ensure_provider_networks(scope)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from occi_server.backends.base import ActionOutcome
-from occi_server.backends.local import credentials, floating_ips, resize, store
+from occi_server.backends.local import credentials, floating_ips, resize, store, versions
 from occi_server.backends.local.catalogue import Image
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.states import (
@@ -87,9 +87,11 @@ def snapshot(scope: Scope, row: EntityRow, name: Any) -> Mixin:
     base = next(
         (image for m in store.mixins_of(scope, row) if (image := find_image(scope, m))), None
     )
-    return scope.cloud.templates.create_snapshot(
+    mixin = scope.cloud.templates.create_snapshot(
         scope.db, scope.project_id, chosen, row.location, base
     )
+    versions.bump(scope)
+    return mixin
 
 
 def find_image(scope: Scope, type_id: str) -> Image | None:

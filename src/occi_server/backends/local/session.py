@@ -14,7 +14,15 @@ from occi_server.backends.base import (
     EntityQuery,
     LinkDraft,
 )
-from occi_server.backends.local import floating_ips, links, mixins, queries, security, store
+from occi_server.backends.local import (
+    floating_ips,
+    links,
+    mixins,
+    queries,
+    security,
+    store,
+    versions,
+)
 from occi_server.backends.local.rules import KindRules, Update
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.views import Viewer
@@ -50,13 +58,18 @@ class LocalSession:
     def user_mixins(self) -> Sequence[Mixin]:
         return mixins.list_user_mixins(self._scope)
 
+    def catalogue_version(self) -> str:
+        return versions.current(self._scope)
+
     def create_user_mixin(self, mixin: Mixin) -> None:
         mixins.create_user_mixin(self._scope, mixin, self.provider_mixins())
+        versions.bump(self._scope)
 
     def delete_user_mixin(self, mixin: Mixin) -> None:
         if mixin.type_id in security.group_ids(self._scope):
             security.before_group_delete(self._scope, mixin, self.delete_entity)
         mixins.delete_user_mixin(self._scope, mixin)
+        versions.bump(self._scope)
 
     # -- reading ------------------------------------------------------------------------------
     def list_locations(self, query: EntityQuery) -> list[str]:
