@@ -68,7 +68,7 @@ def test_unreadable_or_malformed_file_is_a_config_error(tmp_path: Path) -> None:
         load_config(str(tmp_path / "missing.toml"), environ={})
     broken = tmp_path / "broken.toml"
     broken.write_text("[server\n")
-    with pytest.raises(ConfigError, match="broken.toml"):
+    with pytest.raises(ConfigError, match=r"broken\.toml"):
         load_config(str(broken), environ={})
 
 
@@ -94,5 +94,5 @@ def test_default_catalogue_has_what_the_walkthrough_uses() -> None:
 
 def test_unknown_default_flavor_is_refused() -> None:
     config = load_config(None, {("cloud", "default_flavor"): "huge"}, environ={})
-    with pytest.raises(ConfigError, match="cloud.default_flavor"):
+    with pytest.raises(ConfigError, match=r"cloud\.default_flavor"):
         cloud_catalogue(config.cloud)

@@ -8,7 +8,7 @@ from tests.support.occi_client import OcciClient
 from tests.support.server import ServerProcess
 
 
-@pytest.fixture(params=["text/plain", "text/occi"])
+@pytest.fixture(params=["text/plain", "text/occi", "application/occi+json"])
 def client(
     request: pytest.FixtureRequest, server: ServerProcess, token_factory: Callable[[str], str]
 ) -> OcciClient:

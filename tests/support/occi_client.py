@@ -1,13 +1,17 @@
 """A deliberately independent OCCI text client for tests (does not reuse the server's parser).
 
-`fmt` is "text/plain" (structures in the body) or "text/occi" (structures in headers).
+`fmt` is "text/plain" (structures in the body), "text/occi" (structures in headers) or a JSON
+media type (arguments still given in text syntax, sent and read back as JSON by occi_json).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import httpx
+
+from tests.support import occi_json
 
 INFRA = "http://schemas.ogf.org/occi/infrastructure#"
 CORE = "http://schemas.ogf.org/occi/core#"
@@ -64,6 +68,8 @@ def parse(response: httpx.Response) -> Parsed:
     parsed = Parsed()
     pairs: list[tuple[str, str]] = []
     ctype = response.headers.get("content-type", "")
+    if occi_json.is_json(ctype):
+        return Parsed(*occi_json.structures(response.json(), str(response.url)))
     if ctype.startswith("text/occi") and not ctype.startswith("text/occi+plain"):
         pairs = [(k, v) for k, v in response.headers.multi_items()]
     else:
@@ -119,7 +125,14 @@ class OcciClient:
         )
         send = self._headers(headers)
         body = b""
-        if self.fmt == "text/occi":
+        if occi_json.is_json(self.fmt):
+            document = occi_json.request_document(
+                path, list(categories), list(attributes), list(links), list(locations)
+            )
+            if document is not None:
+                send["Content-Type"] = self.fmt
+                body = json.dumps(document).encode()
+        elif self.fmt == "text/occi":
             send["Content-Type"] = "text/occi"
             merged: dict[str, list[str]] = {}
             for name, value in lines:
