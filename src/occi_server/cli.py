@@ -159,6 +159,8 @@ def serve(config: Config, config_path: str | None) -> int:
         "access_log": False,
         "timeout_graceful_shutdown": 10,
         "server_header": False,
+        # Let oversized headers reach the app, which answers 431 with a proper OCCI error.
+        "h11_max_incomplete_event_size": config.limits.max_header_bytes * 2,
     }
     if config.server.workers > 1:
         uvicorn.run(APP_FACTORY, workers=config.server.workers, **options)

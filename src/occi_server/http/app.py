@@ -32,6 +32,7 @@ class OcciApp:
             backend.kind_extensions(),
         )
         self.engine = Engine(backend, catalogue, authenticator, config.limits)
+        self.limits = config.limits
         self.backend = backend
         self.public_url = config.server.public_url.rstrip("/")
         self.accept = ", ".join(negotiate.supported_media_types())
@@ -62,21 +63,44 @@ class OcciApp:
         base_url = self.public_url or f"{request.url.scheme}://{request.url.netloc}"
         headers: list[tuple[str, str]] = []
         undecodable = None
+        header_bytes = 0
         for raw_name, raw_value in request.scope["headers"]:
+            header_bytes += len(raw_name) + len(raw_value) + 4
             name = raw_name.decode("latin-1").lower()
             try:
                 headers.append((name, raw_value.decode("utf-8")))
             except UnicodeDecodeError:
                 undecodable = name
+        too_large = "headers" if header_bytes > self.limits.max_header_bytes else None
+        body = b""
+        if too_large is None:
+            body, complete = await self._read_body(request)
+            too_large = None if complete else "body"
         return HttpRequest(
             method=request.method,
             path=request.url.path,
             params=dict(request.query_params),
             headers=headers,
-            body=await request.body(),
+            body=body,
             base_url=base_url,
             undecodable=undecodable,
+            too_large=too_large,
         )
+
+    async def _read_body(self, request: Request) -> tuple[bytes, bool]:
+        """The body, read no further than the limit (False when it is larger)."""
+        limit = self.limits.max_body_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            return b"", False
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                return b"", False
+            chunks.append(chunk)
+        return b"".join(chunks), True
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -16,10 +16,12 @@ from occi_server.config import LimitsConfig
 from occi_server.context import RequestContext
 from occi_server.errors import (
     BadRequest,
+    HeadersTooLarge,
     MethodNotAllowed,
     NotFound,
     NotImplementedByServer,
     OcciError,
+    PayloadTooLarge,
     PreconditionFailed,
 )
 from occi_server.http import routing
@@ -51,6 +53,8 @@ class HttpRequest:
     base_url: str
     # Name of a header whose value was not valid UTF-8 (reported as a 400, never guessed at).
     undecodable: str | None = None
+    # "headers" or "body" when that part exceeded its configured limit (431 / 413).
+    too_large: str | None = None
 
     def header(self, name: str) -> str | None:
         values = [v for n, v in self.headers if n == name]
@@ -84,6 +88,12 @@ class Engine:
             return self._error(error, negotiate.renderer_for("text/plain", request.base_url))
         renderer = negotiate.renderer_for(media_type, request.base_url)
         try:
+            if request.too_large == "headers":
+                raise HeadersTooLarge(
+                    f"request headers exceed {self.limits.max_header_bytes} bytes"
+                )
+            if request.too_large == "body":
+                raise PayloadTooLarge(f"request body exceeds {self.limits.max_body_bytes} bytes")
             if request.undecodable:
                 raise BadRequest(f"{request.undecodable}: header value is not valid UTF-8")
             self._check_version(request)
@@ -114,16 +124,13 @@ class Engine:
                 )
 
     def _parse(self, request: HttpRequest) -> OcciRequest:
-        if len(request.body) > self.limits.max_body_bytes:
-            from occi_server.errors import PayloadTooLarge
-
-            raise PayloadTooLarge(
-                f"body of {len(request.body)} bytes exceeds {self.limits.max_body_bytes}"
-            )
         parser = negotiate.parser_for(request.header("content-type") if request.body else None)
         parsed = parser(request.headers, request.body)
         if len(parsed.locations) > self.limits.max_locations:
-            raise BadRequest(f"X-OCCI-Location: more than {self.limits.max_locations} locations")
+            raise PayloadTooLarge(
+                f"{len(parsed.locations)} locations in one request (at most "
+                f"{self.limits.max_locations})"
+            )
         return parsed
 
     def _dispatch(

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from occi_server.categories import infrastructure as infra
-from occi_server.errors import BadRequest
+from occi_server.errors import BadRequest, PayloadTooLarge
 from occi_server.model import Attribute, Category, Kind, Mixin
 from occi_server.model.request import CategoryRef
 from occi_server.registry import Registry
@@ -116,4 +116,4 @@ def apply_defaults(definitions: Mapping[str, Attribute], values: dict[str, Any])
 
 def check_limits(values: Mapping[str, Any], max_attributes: int) -> None:
     if len(values) > max_attributes:
-        raise BadRequest(f"too many attributes: {len(values)} (at most {max_attributes})")
+        raise PayloadTooLarge(f"too many attributes: {len(values)} (at most {max_attributes})")
