@@ -64,7 +64,7 @@ def test_immutable_attributes_are_ignored_at_create_and_refused_when_changed(
     current = {"occi.compute.state": "active"}
     kept = validation.coerce_attributes(definitions, given, current=current, creating=False)
     assert "occi.compute.state" not in kept
-    with pytest.raises(BadRequest, match="occi.compute.state: is immutable"):
+    with pytest.raises(BadRequest, match=r"occi\.compute\.state: is immutable"):
         validation.coerce_attributes(
             definitions, {"occi.compute.state": "inactive"}, current=current, creating=False
         )
