@@ -107,6 +107,7 @@ host = occitb-compute
 state_path = $ST/nova/state
 allow_resize_to_same_host = true
 periodic_fuzzy_delay = 0
+graceful_shutdown_timeout = 3
 [wsgi]
 api_paste_config = $ST/etc/api-paste.ini
 [api]
@@ -149,6 +150,7 @@ transport_url = $1
 api_paste_config = $ST/etc/neutron-api-paste.ini
 state_path = $ST/neutron/state
 log_file = $LOG/neutron-api.log
+graceful_shutdown_timeout = 3
 [database]
 connection = $M/${PREFIX}_neutron
 [oslo_concurrency]
@@ -169,6 +171,7 @@ state_path = $ST/cinder/state
 enabled_backends = fake
 my_ip = 127.0.0.1
 host = occitb-volume
+graceful_shutdown_timeout = 3
 [fake]
 volume_driver = cinder.tests.fake_driver.FakeLoggingVolumeDriver
 volume_backend_name = fake
@@ -217,7 +220,7 @@ start_services() {
     OS_GLANCE_CONFIG_DIR=$E OS_GLANCE_CONFIG_FILES=glance-api.conf \
         uw glance 9292 glance.wsgi.api:application
     OS_PLACEMENT_CONFIG_DIR=$E uw placement 8778 placement.wsgi.api:application
-    OS_NOVA_CONFIG_DIR=$E uw nova-api 8774 nova.wsgi.osapi_compute:application \
+    OS_NOVA_CONFIG_DIR=$E OS_NOVA_CONFIG_FILES="api-paste.ini;nova.conf" uw nova-api 8774 nova.wsgi.osapi_compute:application \
         --pyargv "--config-file $E/nova.conf"
     OS_NEUTRON_CONFIG_DIR=$E OS_NEUTRON_CONFIG_FILES="neutron.conf;plugins/ml2/ml2_conf.ini" \
         uw neutron 9696 neutron.wsgi.api:application

@@ -87,6 +87,10 @@ def cloud_catalogue(cloud: CloudConfig) -> CloudCatalogue:
 
 
 def build_backend_and_auth(config: Config) -> tuple[Backend, Authenticator]:
+    if config.server.backend == "openstack":
+        from occi_server.backends.openstack.factory import build_openstack
+
+        return build_openstack(config.server.auth)
     from occi_server.backends.local.backend import LocalBackend
 
     upgrade(config.database_url)
@@ -98,5 +102,8 @@ def build_backend_and_auth(config: Config) -> tuple[Backend, Authenticator]:
     elif config.server.auth == "token":
         authenticator = LocalAuth(IdentityStore(engine))
     else:
-        raise ConfigError("config key server.auth: keystone is not available yet")
+        # Keystone projects own the embedded cloud's resources, as they would OpenStack's.
+        from occi_server.identity.keystone import KeystoneAuth
+
+        authenticator = KeystoneAuth.from_environment()
     return backend, authenticator

@@ -127,7 +127,13 @@ def serve(config: Config, config_path: str | None) -> int:
 
     from occi_server.db.migrate import upgrade
 
-    upgrade(config.database_url)  # once, before any worker starts
+    if config.server.backend == "openstack":
+        # Fail here, with the key named, rather than in every worker.
+        from occi_server.backends.openstack.factory import build_openstack
+
+        build_openstack(config.server.auth)[0].close()
+    else:
+        upgrade(config.database_url)  # once, before any worker starts
     if config.server.auth == "none":
         log.warning("authentication is OFF (--auth none): every caller acts as project 'default'")
     elif config.server.auth == "token":

@@ -1,0 +1,116 @@
+"""The openstack backend: the cloud is the truth, the server keeps no state of its own.
+
+Every call is made with the caller's validated Keystone token (from identity/keystone.py's
+TokenValidator, whose short cache also carries the token's catalogue). The only things kept in
+memory are caches (flavors/images/pools per project for a few seconds) and a connection pool,
+so any number of workers can serve the same cloud.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
+from keystoneauth1 import session as ks_session
+
+from occi_server.backends.base import CloudSession
+from occi_server.backends.openstack import views
+from occi_server.backends.openstack.client import OpenStackApi
+from occi_server.backends.openstack.scope import Scope, Settings
+from occi_server.backends.openstack.session import OpenStackSession
+from occi_server.backends.openstack.templates import OfferCache
+from occi_server.categories import core
+from occi_server.categories import infrastructure as infra
+from occi_server.categories import openstack as ext
+from occi_server.context import RequestContext
+from occi_server.errors import Unauthorized
+from occi_server.identity.keystone import TokenValidator
+from occi_server.model import Category
+from occi_server.model.category import KindExtension
+
+_ACTIONS = frozenset(
+    {
+        views.START,
+        views.STOP,
+        views.RESTART,
+        views.SUSPEND,
+        views.CONFIRM,
+        views.REVERT,
+        views.ALLOC,
+        views.DEALLOC,
+        views.CHG_PWD,
+        views.CREATE_IMAGE,
+    }
+)
+
+
+class OpenStackBackend:
+    name = "openstack"
+
+    def __init__(
+        self,
+        validator: TokenValidator,
+        settings: Settings | None = None,
+        timeout: float = 30.0,
+        workers: int = 8,
+    ) -> None:
+        self._validator = validator
+        self._settings = settings or Settings(region=validator.settings.region_name)
+        self._http = ks_session.Session(timeout=timeout)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="openstack")
+        self._offers = OfferCache()
+
+    def served_kinds(self) -> frozenset[str]:
+        return frozenset(
+            {
+                core.RESOURCE,
+                core.LINK,
+                infra.COMPUTE,
+                infra.STORAGE,
+                infra.NETWORK,
+                infra.STORAGELINK,
+                infra.NETWORKINTERFACE,
+                ext.SECURITY_RULE,
+            }
+        )
+
+    def implemented_actions(self) -> frozenset[str]:
+        return _ACTIONS
+
+    def supported_mixins(self) -> frozenset[str]:
+        return frozenset(
+            {
+                infra.IPNETWORK,
+                infra.IPNETWORKINTERFACE,
+                infra.OS_TPL,
+                infra.RESOURCE_TPL,
+                infra.SSH_KEY,
+                infra.USER_DATA,
+            }
+        )
+
+    def extra_categories(self) -> Sequence[Category]:
+        return ext.CATEGORIES
+
+    def kind_extensions(self) -> Sequence[KindExtension]:
+        return (ext.COMPUTE_EXTENSION,)
+
+    @contextmanager
+    def session(self, ctx: RequestContext, *, write: bool = True) -> Iterator[CloudSession]:
+        del write  # no transactions: every call is OpenStack's own
+        if not ctx.token:
+            raise self._validator.unauthorized("the openstack backend needs --auth keystone")
+        info = self._validator.validate(ctx.token)
+        api = OpenStackApi(
+            self._http, info, self._pool, self._settings.region, self._settings.interface
+        )
+        try:
+            yield OpenStackSession(Scope(api, self._offers, self._settings))
+        except Unauthorized as error:
+            # The token went bad between validation and use: forget it, tell how to get one.
+            self._validator.forget(ctx.token)
+            raise self._validator.unauthorized(error.message) from None
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

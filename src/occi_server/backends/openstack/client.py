@@ -1,0 +1,173 @@
+"""HTTP to OpenStack's public APIs with the caller's own token, and errors made OCCI errors.
+
+One keystoneauth1 Session (connection pool) per process; each request carries an
+AccessInfoPlugin built from the caller's validated token, so every call is made as the caller,
+never as a service account. Microversions are explicit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from keystoneauth1 import access, exceptions, session
+from keystoneauth1.identity.access import AccessInfoPlugin
+
+from occi_server import errors
+
+COMPUTE_VERSION = "compute 2.79"  # 2.47: flavor embedded in servers; 2.79: current attachments
+VOLUME_VERSION = "volume 3.60"
+RETRY_AFTER = 5
+T = TypeVar("T")
+
+_STATUS_ERRORS: dict[int, type[errors.OcciError]] = {
+    400: errors.BadRequest,
+    403: errors.Forbidden,
+    404: errors.NotFound,
+    405: errors.BadRequest,
+    409: errors.Conflict,
+    413: errors.Conflict,  # over quota
+    412: errors.PreconditionFailed,
+}
+
+
+class OpenStackApi:
+    """The caller's view of the cloud: get/post/put/delete per service type."""
+
+    def __init__(
+        self,
+        http: session.Session,
+        info: access.AccessInfo,
+        pool: ThreadPoolExecutor,
+        region: str | None = None,
+        interface: str = "public",
+    ) -> None:
+        self._http = http
+        self._auth = AccessInfoPlugin(info)
+        self._pool = pool
+        self._region = region
+        self._interface = interface
+        self.project_id = str(info.project_id)
+
+    def call(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        """JSON body of the answer (None when empty); OpenStack errors become OCCI errors."""
+        sent = {**_version_header(service), **(headers or {})}
+        try:
+            response = self._http.request(
+                path,
+                method,
+                auth=self._auth,
+                endpoint_filter={
+                    "service_type": service,
+                    "interface": self._interface,
+                    "region_name": self._region,
+                },
+                json=json,
+                params=params,
+                data=data,
+                headers=sent,
+                raise_exc=False,
+                connect_retries=0,
+            )
+        except exceptions.EndpointNotFound as error:
+            raise errors.ServiceUnavailable(
+                f"the cloud has no {service} endpoint for this project", RETRY_AFTER
+            ) from error
+        except (exceptions.ConnectionError, exceptions.DiscoveryFailure) as error:
+            raise errors.ServiceUnavailable(
+                f"OpenStack {service} is unreachable ({type(error).__name__}); retry later",
+                RETRY_AFTER,
+            ) from error
+        if response.status_code >= 400:
+            raise translate(service, response.status_code, _message(response))
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            return None
+
+    def get(self, service: str, path: str, **params: Any) -> Any:
+        return self.call(service, "GET", path, params={k: v for k, v in params.items() if v})
+
+    def post(self, service: str, path: str, body: Any) -> Any:
+        return self.call(service, "POST", path, json=body)
+
+    def put(self, service: str, path: str, body: Any) -> Any:
+        return self.call(service, "PUT", path, json=body)
+
+    def delete(self, service: str, path: str) -> None:
+        self.call(service, "DELETE", path)
+
+    def together(self, *calls: Callable[[], T]) -> list[T]:
+        """Run independent calls concurrently; the first error wins."""
+        if len(calls) == 1:
+            return [calls[0]()]
+        futures = [self._pool.submit(c) for c in calls]
+        return [f.result() for f in futures]
+
+
+def translate(service: str, status: int, message: str) -> errors.OcciError:
+    """OpenStack's status and message as the right OCCI error."""
+    text = f"OpenStack {service}: {message}" if message else f"OpenStack {service}: HTTP {status}"
+    if status == 401:
+        return errors.Unauthorized(text)
+    if status in (429, 502, 503, 504) or status >= 500:
+        return errors.ServiceUnavailable(text, RETRY_AFTER)
+    return _STATUS_ERRORS.get(status, errors.BadRequest)(text)
+
+
+def _version_header(service: str) -> dict[str, str]:
+    if service == "compute":
+        return {"OpenStack-API-Version": COMPUTE_VERSION}
+    if service in ("volumev3", "block-storage"):
+        return {"OpenStack-API-Version": VOLUME_VERSION}
+    return {}
+
+
+def _message(response: Any) -> str:
+    """OpenStack's human message from its many error shapes."""
+    try:
+        body = response.json()
+    except ValueError:
+        return str(response.text or "").strip()[:300]
+    return _find_message(body)[:300]
+
+
+def _find_message(body: Any) -> str:
+    if isinstance(body, dict):
+        for key in (
+            "message",
+            "NeutronError",
+            "badRequest",
+            "itemNotFound",
+            "conflictingRequest",
+            "forbidden",
+            "overLimit",
+            "computeFault",
+            "error",
+        ):
+            if key in body:
+                found = body[key]
+                return found if isinstance(found, str) else _find_message(found)
+        for value in body.values():
+            if isinstance(value, dict | str):
+                return _find_message(value)
+    if isinstance(body, str):
+        return body
+    return ""
+
+
+def first(items: Sequence[T]) -> T | None:
+    return items[0] if items else None

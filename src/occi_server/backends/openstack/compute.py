@@ -1,0 +1,250 @@
+"""Nova servers as OCCI computes: listing in bulk, create, delete, resize, rebuild, actions."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections import defaultdict
+from typing import Any
+
+from occi_server.backends.base import EntityChanges, EntityDraft
+from occi_server.backends.openstack import views
+from occi_server.backends.openstack.scope import Scope
+from occi_server.categories import openstack as ext
+from occi_server.errors import BadRequest, Conflict
+from occi_server.model import Link, Mixin, Resource
+
+TAG_PREFIX = "occi-mixin-"  # a plain user mixin on a server: Nova tag occi-mixin-<sha1[:20]>
+RESIZE_PENDING = "VERIFY_RESIZE"
+
+
+def mixin_tag(type_id: str) -> str:
+    return TAG_PREFIX + hashlib.sha1(type_id.encode()).hexdigest()[:20]
+
+
+def list_computes(scope: Scope, server_id: str | None = None) -> list[Resource]:
+    api = scope.api
+
+    def fetch_servers() -> list[dict[str, Any]]:
+        if server_id is None:
+            return list(api.get("compute", "/servers/detail")["servers"])
+        return [api.get("compute", f"/servers/{server_id}")["server"]]
+
+    def fetch_ports() -> list[dict[str, Any]]:
+        if server_id is None:
+            return list(api.get("network", "/v2.0/ports", project_id=api.project_id)["ports"])
+        return list(api.get("network", "/v2.0/ports", device_id=server_id)["ports"])
+
+    servers, ports, fips, subnets, volumes, _offer, _groups = api.together(
+        fetch_servers,
+        fetch_ports,
+        lambda: api.get("network", "/v2.0/floatingips", project_id=api.project_id)["floatingips"],
+        lambda: api.get("network", "/v2.0/subnets")["subnets"],
+        lambda: api.get("volumev3", "/volumes/detail")["volumes"],
+        scope.offer,
+        scope.groups,
+    )
+    by_subnet = {s["id"]: s for s in subnets}
+    port_links: dict[str, list[Link]] = defaultdict(list)
+    port_owner = {}
+    for port in ports:
+        if str(port.get("device_owner", "")).startswith("compute:"):
+            port_links[port["device_id"]].append(views.port_link(port, by_subnet))
+            port_owner[port["id"]] = port["device_id"]
+    floating: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for fip in fips:
+        owner = port_owner.get(str(fip.get("port_id")))
+        if owner:
+            floating[owner].append(fip)
+    devices = {
+        (a.get("server_id"), v["id"]): a.get("device")
+        for v in volumes
+        for a in v.get("attachments") or []
+    }
+    return [_compute(scope, s, port_links[s["id"]], floating[s["id"]], devices) for s in servers]
+
+
+def _compute(
+    scope: Scope,
+    server: dict[str, Any],
+    ports: list[Link],
+    fips: list[dict[str, Any]],
+    devices: dict[tuple[Any, str], Any],
+) -> Resource:
+    offer, groups = scope.offer(), scope.groups()
+    mixins: list[str] = []
+    flavor = offer.flavor_by_name(str((server.get("flavor") or {}).get("original_name", "")))
+    if flavor is not None:
+        mixins.append(flavor.type_id)
+    image_ref = server.get("image") or {}
+    image = offer.image_by_id(str(image_ref.get("id"))) if isinstance(image_ref, dict) else None
+    if image is not None:
+        mixins.append(image.type_id)
+    names = {g.get("name") for g in server.get("security_groups") or []}
+    mixins += [m.type_id for m in groups.mixins if groups.name_of(m.type_id) in names]
+    tags = set(server.get("tags") or [])
+    mixins += [m.type_id for m in groups.plain if mixin_tag(m.type_id) in tags]
+    links: list[Link] = [*ports, *(views.floating_link(server["id"], f) for f in fips)]
+    for volume in server.get("os-extended-volumes:volumes_attached") or []:
+        links.append(
+            views.storage_link(
+                server["id"], volume["id"], devices.get((server["id"], volume["id"]))
+            )
+        )
+    ordered = sorted(fips, key=lambda f: str(f.get("created_at", "")))
+    return views.compute_entity(server, mixins, links, [f["floating_ip_address"] for f in ordered])
+
+
+def create_compute(scope: Scope, draft: EntityDraft) -> str:
+    offer, groups = scope.offer(), scope.groups()
+    flavor = _one(draft.mixins, ext.RESOURCE_TPL_SCHEME, "resource template")
+    image = _one(draft.mixins, ext.OS_TPL_SCHEME, "OS template")
+    flavor_id = offer.flavors[flavor.type_id]["id"] if flavor else _default_flavor(scope, draft)
+    image_id = offer.images[image.type_id]["id"] if image else _default_image(scope)
+    attrs = draft.attributes
+    body: dict[str, Any] = {
+        "name": str(attrs.get("occi.core.title") or attrs.get("occi.compute.hostname") or "occi"),
+        "flavorRef": flavor_id,
+        "imageRef": image_id,
+        "networks": scope.default_networks(draft),
+    }
+    sgs = [groups.id_of(m.type_id) for m in draft.mixins if groups.is_group(m.type_id)]
+    if sgs:
+        body["security_groups"] = [{"name": sg} for sg in sgs]
+    tags = [mixin_tag(m.type_id) for m in draft.mixins if groups.is_plain(m.type_id)]
+    if tags:
+        body["tags"] = tags
+    _contextualize(scope, draft, body)
+    server = scope.api.post("compute", "/servers", {"server": body})["server"]
+    return str(server["id"])
+
+
+def _contextualize(scope: Scope, draft: EntityDraft, body: dict[str, Any]) -> None:
+    attrs = draft.attributes
+    if attrs.get(ext.ADMIN_PWD):
+        body["adminPass"] = str(attrs[ext.ADMIN_PWD])
+    data = attrs.get("org.openstack.compute.user_data") or attrs.get("occi.compute.userdata")
+    if data:
+        text = str(data)
+        try:
+            base64.b64decode(text, validate=True)
+        except ValueError:
+            text = base64.b64encode(text.encode()).decode()
+        body["user_data"] = text
+    key = attrs.get("org.openstack.credentials.publickey.data") or attrs.get(
+        "occi.credentials.ssh.publickey"
+    )
+    if key:
+        name = str(attrs.get("org.openstack.credentials.publickey.name") or "")
+        body["key_name"] = scope.ensure_keypair(name, str(key))
+
+
+def _one(mixins: list[Mixin], scheme: str, what: str) -> Mixin | None:
+    chosen = [m for m in mixins if m.scheme == scheme]
+    if len(chosen) > 1:
+        raise BadRequest(f"give at most one {what}, not {len(chosen)}")
+    return chosen[0] if chosen else None
+
+
+def _default_flavor(scope: Scope, draft: EntityDraft) -> str:
+    """Plain OCCI clients: the smallest flavor with at least the cores and memory asked for."""
+    cores = int(draft.attributes.get("occi.compute.cores") or 1)
+    memory_mb = float(draft.attributes.get("occi.compute.memory") or 0) * 1024
+    fits = [
+        f
+        for f in scope.offer().flavors.values()
+        if int(f.get("vcpus", 0)) >= cores and int(f.get("ram", 0)) >= memory_mb
+    ]
+    if not fits:
+        raise BadRequest("no flavor has the cores and memory asked for; give a resource template")
+    best = min(fits, key=lambda f: (int(f["ram"]), int(f["vcpus"]), int(f.get("disk", 0))))
+    return str(best["id"])
+
+
+def _default_image(scope: Scope) -> str:
+    images = scope.offer().images
+    if not images:
+        raise BadRequest("the cloud offers no image; give an OS template")
+    wanted = scope.settings.default_image
+    for image in images.values():
+        if image.get("name") == wanted:
+            return str(image["id"])
+    return str(next(iter(images.values()))["id"])
+
+
+def update_compute(scope: Scope, server_id: str, changes: EntityChanges) -> None:
+    """Partial update: a new resource template resizes, a new OS template rebuilds."""
+    api, offer, groups = scope.api, scope.offer(), scope.groups()
+    flavor = _one(changes.add_mixins, ext.RESOURCE_TPL_SCHEME, "resource template")
+    image = _one(changes.add_mixins, ext.OS_TPL_SCHEME, "OS template")
+    path = f"/servers/{server_id}/action"
+    if flavor is not None or image is not None:
+        server = api.get("compute", f"/servers/{server_id}")["server"]
+        if server.get("status") == RESIZE_PENDING:
+            raise Conflict("a resize is waiting for confirm_resize or revert_resize")
+    if flavor is not None:
+        api.post("compute", path, {"resize": {"flavorRef": offer.flavors[flavor.type_id]["id"]}})
+    if image is not None:
+        api.post("compute", path, {"rebuild": {"imageRef": offer.images[image.type_id]["id"]}})
+    for mixin in changes.add_mixins:
+        if groups.is_group(mixin.type_id):
+            scope.set_port_groups(server_id, add=groups.id_of(mixin.type_id))
+        elif groups.is_plain(mixin.type_id):
+            api.put("compute", f"/servers/{server_id}/tags/{mixin_tag(mixin.type_id)}", None)
+    for mixin in changes.remove_mixins:
+        if groups.is_group(mixin.type_id):
+            scope.set_port_groups(server_id, remove=groups.id_of(mixin.type_id))
+        elif groups.is_plain(mixin.type_id):
+            api.delete("compute", f"/servers/{server_id}/tags/{mixin_tag(mixin.type_id)}")
+    if "occi.core.title" in changes.set_attributes:
+        title = str(changes.set_attributes["occi.core.title"])
+        api.put("compute", f"/servers/{server_id}", {"server": {"name": title}})
+
+
+_SIMPLE_ACTIONS: dict[str, dict[str, Any]] = {
+    views.STOP: {"os-stop": None},
+    views.SUSPEND: {"suspend": None},
+    views.CONFIRM: {"confirmResize": None},
+    views.REVERT: {"revertResize": None},
+}
+
+
+def invoke(scope: Scope, entity: Resource, action: str, params: dict[str, Any]) -> Any:
+    """Ask Nova; the answer comes when Nova has accepted, the state then shows the progress."""
+    api, server_id = scope.api, entity.id
+    path = f"/servers/{server_id}/action"
+    status = str(entity.attributes.get(ext.NOVA_STATE, "")).upper()
+    if action in _SIMPLE_ACTIONS:
+        api.post("compute", path, _SIMPLE_ACTIONS[action])
+    elif action == views.START:
+        verb = {"SUSPENDED": "resume", "PAUSED": "unpause"}.get(status, "os-start")
+        api.post("compute", path, {verb: None})
+    elif action == views.RESTART:
+        api.post("compute", path, {"reboot": {"type": "HARD" if status == "ERROR" else "SOFT"}})
+    elif action == views.CHG_PWD:
+        api.post("compute", path, {"changePassword": {"adminPass": str(params[ext.ADMIN_PWD])}})
+    elif action == views.CREATE_IMAGE:
+        return _create_image(scope, server_id, str(params[ext.IMAGE_NAME]))
+    elif action == views.ALLOC:
+        scope.allocate_floating_ip(entity, params.get(ext.FLOATING_POOL))
+    elif action == views.DEALLOC:
+        scope.release_floating_ip(entity, params.get(ext.FLOATING_IP))
+    else:
+        raise BadRequest(f"action {action} is not available here")
+    return None
+
+
+def _create_image(scope: Scope, server_id: str, name: str) -> Mixin:
+    scope.api.post("compute", f"/servers/{server_id}/action", {"createImage": {"name": name}})
+    scope.forget_offer()
+    from occi_server.backends.openstack.templates import image_mixin
+
+    return image_mixin({"id": "", "name": name})
+
+
+def delete_compute(scope: Scope, server_id: str) -> None:
+    """Nova deletes the server and its ports; floating IPs are released with it (as ooi did)."""
+    fips = scope.floating_ips_of(server_id)
+    scope.api.delete("compute", f"/servers/{server_id}")
+    for fip in fips:
+        scope.api.delete("network", f"/v2.0/floatingips/{fip['id']}")

@@ -1,0 +1,201 @@
+"""One caller's operations on OpenStack: the CloudSession protocol, dispatched by kind."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from occi_server.backends.base import (
+    ActionOutcome,
+    EntityChanges,
+    EntityDraft,
+    EntityQuery,
+)
+from occi_server.backends.openstack import compute, security, storage, views
+from occi_server.backends.openstack.scope import Scope
+from occi_server.categories import infrastructure as infra
+from occi_server.categories import openstack as ext
+from occi_server.errors import BadRequest, NotFound
+from occi_server.model import Entity, Mixin, Resource
+
+RULES = "/network/security/rule/"
+LISTERS = (infra.COMPUTE, infra.STORAGE, infra.NETWORK, ext.SECURITY_RULE)
+
+
+class OpenStackSession:
+    def __init__(self, scope: Scope) -> None:
+        self._scope = scope
+
+    # -- categories ------------------------------------------------------------------------
+    def provider_mixins(self) -> Sequence[Mixin]:
+        return self._scope.offer().mixins
+
+    def user_mixins(self) -> Sequence[Mixin]:
+        groups = self._scope.groups()
+        return [*groups.mixins, *groups.plain]
+
+    def catalogue_version(self) -> str:
+        """A digest of this project's offer and user mixins (both read from OpenStack)."""
+        ids = sorted(
+            m.type_id + (m.location or "") for m in (*self.provider_mixins(), *self.user_mixins())
+        )
+        return hashlib.sha1("\n".join(ids).encode()).hexdigest()[:16]
+
+    def create_user_mixin(self, mixin: Mixin) -> None:
+        security.create_group(self._scope.api, mixin)
+        self._scope.forget_groups()
+
+    def delete_user_mixin(self, mixin: Mixin) -> None:
+        security.delete_group(self._scope.api, self._scope.groups(), mixin)
+        self._scope.forget_groups()
+
+    # -- reading ---------------------------------------------------------------------------
+    def list_locations(self, query: EntityQuery) -> list[str]:
+        return [e.location for e in self.list_entities(query)]
+
+    def list_entities(self, query: EntityQuery) -> list[Entity]:
+        wanted = set(query.kinds) if query.kinds is not None else None
+        loaders: list[Callable[[], list[Entity]]] = []
+        if wanted is None or wanted & {infra.COMPUTE, infra.NETWORKINTERFACE}:
+            loaders.append(lambda: _with_links(compute.list_computes(self._scope)))
+        if wanted is None or wanted & {infra.STORAGE, infra.STORAGELINK}:
+            loaders.append(lambda: _with_links(storage.list_volumes(self._scope)))
+        if wanted is None or infra.NETWORK in wanted:
+            loaders.append(lambda: list(storage.list_networks(self._scope)))
+        if wanted is None or ext.SECURITY_RULE in wanted:
+            loaders.append(self._rules)
+        found = [e for batch in self._scope.api.together(*loaders) for e in batch]
+        chosen = [e for e in _unique(found) if _matches(e, query, wanted)]
+        end = None if query.limit is None else query.offset + query.limit
+        return chosen[query.offset : end]
+
+    def _rules(self, group_id: str | None = None) -> list[Entity]:
+        groups = self._scope.groups()
+        found = self._scope.api.get(
+            "network",
+            "/v2.0/security-group-rules",
+            project_id=self._scope.api.project_id,
+            security_group_id=group_id,
+            direction="ingress",
+        )["security_group_rules"]
+        result: list[Entity] = []
+        for rule in found:
+            mixin = groups.by_id(str(rule["security_group_id"]))
+            if mixin is not None and groups.is_group(mixin.type_id) and rule.get("protocol"):
+                result.append(views.rule_entity(rule, mixin.type_id))
+        return result
+
+    def get_entity(self, location: str) -> Entity:
+        scope, ident = self._scope, storage.tail(location)
+        if location.startswith("/storage/link/"):
+            return storage.get_attachment(scope, ident)
+        if location.startswith("/compute/"):
+            return _only(compute.list_computes(scope, ident), location)
+        if location.startswith("/storage/"):
+            return _only(storage.list_volumes(scope, ident), location)
+        if location.startswith("/networklink/"):
+            return storage.get_interface(scope, ident)
+        if location.startswith("/network/") and not location.startswith(RULES):
+            return _only(storage.list_networks(scope, ident), location)
+        if location.startswith(RULES):
+            rule = scope.api.get("network", f"/v2.0/security-group-rules/{ident}")
+            group = scope.groups().by_id(str(rule["security_group_rule"]["security_group_id"]))
+            mixin_id = group.type_id if group is not None else None
+            return views.rule_entity(rule["security_group_rule"], mixin_id)
+        raise NotFound(f"{location}: no such entity")
+
+    # -- writing ---------------------------------------------------------------------------
+    def create_entity(self, draft: EntityDraft) -> Entity:
+        if draft.location is not None or draft.id is not None:
+            raise BadRequest("OpenStack chooses the ids: create with POST on the collection")
+        scope, kind = self._scope, draft.kind.type_id
+        if draft.link is not None:
+            attributes = {**draft.attributes, **draft.link.attributes}
+            if kind == infra.STORAGELINK:
+                return storage.attach_volume(scope, draft.link.source, draft.link, attributes)
+            if kind == infra.NETWORKINTERFACE:
+                ident = storage.attach_interface(scope, draft.link.source, draft.link)
+                return self.get_entity(f"/networklink/{ident}")
+            raise BadRequest(f"{kind}: links of this kind are not supported on OpenStack")
+        if kind == infra.COMPUTE:
+            return self.get_entity(f"/compute/{compute.create_compute(scope, draft)}")
+        if kind == infra.STORAGE:
+            return self.get_entity(f"/storage/{storage.create_volume(scope, draft)}")
+        if kind == infra.NETWORK:
+            return self.get_entity(f"/network/{storage.create_network(scope, draft)}")
+        if kind == ext.SECURITY_RULE:
+            return self._create_rule(draft)
+        raise BadRequest(f"{kind}: cannot be created on OpenStack")
+
+    def _create_rule(self, draft: EntityDraft) -> Entity:
+        groups = self._scope.groups()
+        chosen = [m for m in draft.mixins if groups.is_group(m.type_id)]
+        if len(chosen) != 1:
+            raise BadRequest("a rule needs exactly one security group mixin")
+        body = security.rule_body(groups.id_of(chosen[0].type_id), draft.attributes)
+        rule = self._scope.api.post(
+            "network", "/v2.0/security-group-rules", {"security_group_rule": body}
+        )["security_group_rule"]
+        return views.rule_entity(rule, chosen[0].type_id)
+
+    def update_entity(self, location: str, changes: EntityChanges) -> Entity:
+        if not location.startswith("/compute/"):
+            raise BadRequest(f"{location}: only computes can be changed on OpenStack")
+        if changes.add_links:
+            raise BadRequest("create links with POST on /storage/link/ or /networklink/")
+        compute.update_compute(self._scope, storage.tail(location), changes)
+        return self.get_entity(location)
+
+    def delete_entity(self, location: str) -> None:
+        scope, ident = self._scope, storage.tail(location)
+        if location.startswith("/storage/link/"):
+            storage.detach_volume(scope, ident)
+        elif location.startswith("/compute/"):
+            compute.delete_compute(scope, ident)
+        elif location.startswith("/storage/"):
+            storage.delete_volume(scope, ident)
+        elif location.startswith("/networklink/"):
+            storage.detach_interface(scope, ident)
+        elif location.startswith(RULES):
+            scope.api.delete("network", f"/v2.0/security-group-rules/{ident}")
+        elif location.startswith("/network/"):
+            storage.delete_network(scope, ident)
+        else:
+            raise NotFound(f"{location}: no such entity")
+
+    def invoke_action(
+        self, location: str, action: str, parameters: dict[str, Any]
+    ) -> ActionOutcome:
+        entity = self.get_entity(location)
+        if not isinstance(entity, Resource) or entity.kind != infra.COMPUTE:
+            raise BadRequest(f"action {action} is not available on {location}")
+        outcome = compute.invoke(self._scope, entity, action, parameters)
+        return outcome if outcome is not None else self.get_entity(location)
+
+
+def _with_links(resources: list[Resource]) -> list[Entity]:
+    return [*resources, *(link for r in resources for link in r.links)]
+
+
+def _unique(entities: list[Entity]) -> list[Entity]:
+    seen: dict[str, Entity] = {}
+    for entity in entities:
+        seen.setdefault(entity.location, entity)
+    return list(seen.values())
+
+
+def _matches(entity: Entity, query: EntityQuery, wanted: set[str] | None) -> bool:
+    if wanted is not None and entity.kind not in wanted:
+        return False
+    if query.mixins and not set(query.mixins) <= set(entity.mixins):
+        return False
+    if query.location_prefix and not entity.location.startswith(query.location_prefix):
+        return False
+    return all(entity.attributes.get(k) == v for k, v in query.attributes.items())
+
+
+def _only(found: list[Resource], location: str) -> Resource:
+    if not found:
+        raise NotFound(f"{location}: no such entity")
+    return found[0]

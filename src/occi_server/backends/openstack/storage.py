@@ -1,0 +1,187 @@
+"""Cinder volumes as storage; Nova volume attachments as storagelinks; networks and ports."""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+import time
+from typing import Any
+
+from occi_server.backends.base import EntityDraft, LinkDraft
+from occi_server.backends.openstack import views
+from occi_server.backends.openstack.scope import Scope
+from occi_server.errors import BadRequest, NotFound
+from occi_server.model import Link, Resource
+
+
+def tail(path: str) -> str:
+    return path.rstrip("/").rsplit("/", 1)[-1]
+
+
+# -- volumes ---------------------------------------------------------------------------------
+def list_volumes(scope: Scope, volume_id: str | None = None) -> list[Resource]:
+    api = scope.api
+    if volume_id is None:
+        volumes = api.get("volumev3", "/volumes/detail")["volumes"]
+    else:
+        volumes = [api.get("volumev3", f"/volumes/{volume_id}")["volume"]]
+    return [views.volume_entity(v, _attachments(v)) for v in volumes]
+
+
+def _attachments(volume: dict[str, Any]) -> list[Link]:
+    return [
+        views.storage_link(str(a["server_id"]), volume["id"], a.get("device"))
+        for a in volume.get("attachments") or []
+    ]
+
+
+def create_volume(scope: Scope, draft: EntityDraft) -> str:
+    size = float(draft.attributes.get("occi.storage.size") or 1)
+    body = {
+        "volume": {
+            "size": max(1, int(-(-size // 1))),
+            "name": draft.attributes.get("occi.core.title") or None,
+        }
+    }
+    return str(scope.api.post("volumev3", "/volumes", body)["volume"]["id"])
+
+
+def delete_volume(scope: Scope, volume_id: str) -> None:
+    scope.api.delete("volumev3", f"/volumes/{volume_id}")
+
+
+# -- attachments -------------------------------------------------------------------------------
+def get_attachment(scope: Scope, link_id: str) -> Link:
+    _, _, volume_id = link_id.partition("_")
+    if not volume_id:
+        raise NotFound(f"/storage/link/{link_id}: no such storage link")
+    for link in _attachments(scope.api.get("volumev3", f"/volumes/{volume_id}")["volume"]):
+        if link.id == link_id:
+            return link
+    raise NotFound(f"/storage/link/{link_id}: no such storage link")
+
+
+def attach_volume(scope: Scope, source: str, link: LinkDraft, attributes: dict[str, Any]) -> Link:
+    """Answered when Nova accepts; Cinder shows the attachment a moment later."""
+    server_id, volume_id = tail(source), tail(link.target)
+    body: dict[str, Any] = {"volumeId": volume_id}
+    device = attributes.get("occi.storagelink.deviceid")
+    if device:
+        body["device"] = str(device)
+    found = scope.api.post(
+        "compute", f"/servers/{server_id}/os-volume_attachments", {"volumeAttachment": body}
+    )["volumeAttachment"]
+    link_made = views.storage_link(server_id, volume_id, found.get("device"))
+    link_made.attributes["occi.storagelink.state"] = "inactive"  # attaching
+    return link_made
+
+
+def detach_volume(scope: Scope, link_id: str) -> None:
+    server_id, _, volume_id = link_id.partition("_")
+    scope.api.delete("compute", f"/servers/{server_id}/os-volume_attachments/{volume_id}")
+
+
+# -- networks ----------------------------------------------------------------------------------
+def list_networks(scope: Scope, network_id: str | None = None) -> list[Resource]:
+    api = scope.api
+    if network_id is None:
+        networks, subnets = api.together(
+            lambda: api.get("network", "/v2.0/networks")["networks"],
+            lambda: api.get("network", "/v2.0/subnets")["subnets"],
+        )
+    else:
+        networks, subnets = api.together(
+            lambda: [api.get("network", f"/v2.0/networks/{network_id}")["network"]],
+            lambda: api.get("network", "/v2.0/subnets", network_id=network_id)["subnets"],
+        )
+    first: dict[str, dict[str, Any]] = {}
+    for subnet in subnets:
+        first.setdefault(subnet["network_id"], subnet)
+    return [views.network_entity(n, first.get(n["id"])) for n in networks]
+
+
+def create_network(scope: Scope, draft: EntityDraft) -> str:
+    api, attrs = scope.api, draft.attributes
+    name = str(attrs.get("occi.network.label") or attrs.get("occi.core.title") or "occi")
+    network = api.post("network", "/v2.0/networks", {"network": {"name": name}})["network"]
+    cidr = str(attrs.get("occi.network.address") or "") or _free_cidr(scope)
+    try:
+        ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        api.delete("network", f"/v2.0/networks/{network['id']}")
+        raise BadRequest(f"occi.network.address: {cidr} is not a CIDR") from None
+    subnet: dict[str, Any] = {
+        "network_id": network["id"],
+        "cidr": cidr,
+        "ip_version": 4,
+        "name": f"{name}-subnet",
+    }
+    if attrs.get("occi.network.gateway"):
+        subnet["gateway_ip"] = str(attrs["occi.network.gateway"])
+    try:
+        api.post("network", "/v2.0/subnets", {"subnet": subnet})
+    except Exception:
+        api.delete("network", f"/v2.0/networks/{network['id']}")
+        raise
+    return str(network["id"])
+
+
+def _free_cidr(scope: Scope) -> str:
+    used = {s["cidr"] for s in scope.api.get("network", "/v2.0/subnets")["subnets"]}
+    for _ in range(64):
+        candidate = f"10.{random.randint(64, 250)}.{random.randint(0, 255)}.0/24"
+        if candidate not in used:
+            return candidate
+    raise BadRequest("no free address range; give occi.network.address")
+
+
+def delete_network(scope: Scope, network_id: str) -> None:
+    """Cascade: the compute interfaces on the network are detached first, then it goes."""
+    api = scope.api
+    ports = api.get("network", "/v2.0/ports", network_id=network_id)["ports"]
+    attached = [p for p in ports if str(p.get("device_owner", "")).startswith("compute:")]
+    for port in attached:
+        api.delete("compute", f"/servers/{port['device_id']}/os-interface/{port['id']}")
+    for _ in range(60 if attached else 0):  # Nova detaches asynchronously
+        left = api.get("network", "/v2.0/ports", network_id=network_id)["ports"]
+        if not any(str(p.get("device_owner", "")).startswith("compute:") for p in left):
+            break
+        time.sleep(0.25)
+    api.delete("network", f"/v2.0/networks/{network_id}")
+
+
+# -- network interfaces --------------------------------------------------------------------
+def get_interface(scope: Scope, link_id: str) -> Link:
+    api = scope.api
+    if link_id.startswith("fip-"):
+        fip = api.get("network", f"/v2.0/floatingips/{link_id[4:]}")["floatingip"]
+        port = (
+            api.get("network", f"/v2.0/ports/{fip['port_id']}")["port"]
+            if fip.get("port_id")
+            else None
+        )
+        if port is None:
+            raise NotFound(f"/networklink/{link_id}: no such network interface")
+        return views.floating_link(str(port["device_id"]), fip)
+    port = api.get("network", f"/v2.0/ports/{link_id}")["port"]
+    if not str(port.get("device_owner", "")).startswith("compute:"):
+        raise NotFound(f"/networklink/{link_id}: no such network interface")
+    subnets = {
+        s["id"]: s
+        for s in api.get("network", "/v2.0/subnets", network_id=port["network_id"])["subnets"]
+    }
+    return views.port_link(port, subnets)
+
+
+def attach_interface(scope: Scope, source: str, link: LinkDraft) -> str:
+    body = {"interfaceAttachment": {"net_id": tail(link.target)}}
+    found = scope.api.post("compute", f"/servers/{tail(source)}/os-interface", body)
+    return str(found["interfaceAttachment"]["port_id"])
+
+
+def detach_interface(scope: Scope, link_id: str) -> None:
+    if link_id.startswith("fip-"):
+        scope.api.delete("network", f"/v2.0/floatingips/{link_id[4:]}")
+        return
+    link = get_interface(scope, link_id)
+    scope.api.delete("compute", f"/servers/{tail(link.source)}/os-interface/{link_id}")

@@ -1,0 +1,179 @@
+"""Flavors as resource templates, images as OS templates, external networks as floating pools.
+
+Read through a short per-project cache (flavors and images change rarely; a project's own
+snapshots invalidate its entry), so a request does not list them from Nova and Glance each time.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from occi_server.backends.openstack.client import OpenStackApi
+from occi_server.categories.infrastructure import COMPUTE, OS_TPL, RESOURCE_TPL
+from occi_server.categories.openstack import (
+    FLOATING_POOL_SCHEME,
+    OS_TPL_SCHEME,
+    RESOURCE_TPL_SCHEME,
+)
+from occi_server.model import Attribute, AttributeType, Mixin
+
+_NOT_TERM = re.compile(r"[^A-Za-z0-9._-]")
+_INT, _FLOAT = AttributeType.INTEGER, AttributeType.FLOAT
+CACHE_SECONDS = 30.0
+
+
+def sanitize_term(name: str) -> str:
+    """An OCCI 1.2 term for a name: characters a term cannot hold become '_'."""
+    term = _NOT_TERM.sub("_", name.strip())
+    if not term or not term[0].isalnum():
+        term = "t" + term
+    return term[:255]
+
+
+def _info(name: str, value: Any, kind: AttributeType = AttributeType.STRING) -> Attribute:
+    return Attribute(name=name, type=kind, default=value, mutable=False)
+
+
+def flavor_mixin(flavor: dict[str, Any]) -> Mixin:
+    term = sanitize_term(str(flavor.get("name") or flavor.get("original_name")))
+    ram = int(flavor.get("ram", 0))
+    return Mixin(
+        scheme=RESOURCE_TPL_SCHEME,
+        term=term,
+        title=f"Flavor: {flavor.get('name')}",
+        depends=(RESOURCE_TPL,),
+        applies=(COMPUTE,),
+        location=f"/mixin/resource_tpl/{term}/",
+        attributes=(
+            Attribute(name="occi.compute.cores", type=_INT, default=int(flavor.get("vcpus", 1))),
+            Attribute(name="occi.compute.memory", type=_FLOAT, default=round(ram / 1024, 3)),
+            Attribute(
+                name="occi.compute.ephemeral_storage.size",
+                type=_FLOAT,
+                default=float(flavor.get("OS-FLV-EXT-DATA:ephemeral", 0) or 0),
+                mutable=False,
+            ),
+            _info("org.openstack.flavor.name", str(flavor.get("name"))),
+            _info("org.openstack.flavor.id", str(flavor.get("id"))),
+            _info("org.openstack.flavor.ram", ram, _INT),
+            _info("org.openstack.flavor.disk", int(flavor.get("disk", 0)), _INT),
+            _info("org.openstack.flavor.swap", int(flavor.get("swap") or 0), _INT),
+        ),
+    )
+
+
+def image_mixin(image: dict[str, Any]) -> Mixin:
+    term = sanitize_term(str(image.get("name") or image["id"]))
+    attributes = [
+        _info("org.openstack.image.id", str(image["id"])),
+        _info("org.openstack.image.name", str(image.get("name") or "")),
+    ]
+    for key in ("os_distro", "os_version", "architecture"):
+        if image.get(key):
+            attributes.append(_info(f"org.openstack.image.{key}", str(image[key])))
+    return Mixin(
+        scheme=OS_TPL_SCHEME,
+        term=term,
+        title=f"Image: {image.get('name')}",
+        depends=(OS_TPL,),
+        applies=(COMPUTE,),
+        location=f"/mixin/os_tpl/{term}/",
+        attributes=tuple(attributes),
+    )
+
+
+def pool_mixin(network: dict[str, Any]) -> Mixin:
+    term = sanitize_term(str(network.get("name") or network["id"]))
+    return Mixin(
+        scheme=FLOATING_POOL_SCHEME,
+        term=term,
+        title=f"Floating IP pool: {network.get('name')}",
+        location=f"/mixin/floatingippool/{term}/",
+    )
+
+
+@dataclass(slots=True)
+class Offer:
+    """One project's templates and pools, by mixin type id, with the OpenStack objects."""
+
+    flavors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    images: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pools: dict[str, dict[str, Any]] = field(default_factory=dict)
+    mixins: list[Mixin] = field(default_factory=list)
+
+    def flavor_by_id(self, flavor_id: str) -> Mixin | None:
+        for mixin in self.mixins:
+            if (
+                mixin.scheme == RESOURCE_TPL_SCHEME
+                and self.flavors.get(mixin.type_id, {}).get("id") == flavor_id
+            ):
+                return mixin
+        return None
+
+    def flavor_by_name(self, name: str) -> Mixin | None:
+        type_id = RESOURCE_TPL_SCHEME + sanitize_term(name)
+        return next((m for m in self.mixins if m.type_id == type_id), None)
+
+    def image_by_id(self, image_id: str) -> Mixin | None:
+        for mixin in self.mixins:
+            if self.images.get(mixin.type_id, {}).get("id") == image_id:
+                return mixin
+        return None
+
+
+def load_offer(api: OpenStackApi) -> Offer:
+    flavors, images, networks = api.together(
+        lambda: api.get("compute", "/flavors/detail", is_public="None")["flavors"],
+        lambda: api.get("image", "/v2/images", status="active", limit=1000)["images"],
+        lambda: api.get("network", "/v2.0/networks", **{"router:external": "true"})["networks"],
+    )
+    offer = Offer()
+    for flavor in flavors:
+        mixin = flavor_mixin(flavor)
+        offer.flavors.setdefault(mixin.type_id, flavor)
+    for image in images:
+        mixin = image_mixin(image)
+        offer.images.setdefault(mixin.type_id, image)
+    for network in networks:
+        offer.pools.setdefault(pool_mixin(network).type_id, network)
+    seen: set[str] = set()
+    for builder, found in (
+        (flavor_mixin, offer.flavors),
+        (image_mixin, offer.images),
+        (pool_mixin, offer.pools),
+    ):
+        for type_id, item in found.items():
+            if type_id not in seen:
+                seen.add(type_id)
+                offer.mixins.append(builder(item))
+    return offer
+
+
+class OfferCache:
+    """Per-project offers, kept CACHE_SECONDS; thread-safe; no state beyond a cache."""
+
+    def __init__(self, seconds: float = CACHE_SECONDS, clock: Callable[[], float] = time.monotonic):
+        self._seconds = seconds
+        self._clock = clock
+        self._entries: dict[str, tuple[float, Offer]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, api: OpenStackApi) -> Offer:
+        now = self._clock()
+        with self._lock:
+            hit = self._entries.get(api.project_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        offer = load_offer(api)
+        with self._lock:
+            self._entries[api.project_id] = (now + self._seconds, offer)
+        return offer
+
+    def invalidate(self, project_id: str) -> None:
+        with self._lock:
+            self._entries.pop(project_id, None)

@@ -1,0 +1,158 @@
+"""The OpenStack tier: runs only when scripts/openstack-testbed is up.
+
+The test bed's work dir ($OCCI_TESTBED_DIR, default /tmp/occi-testbed) holds testbed.env. Without
+it the tier is skipped, unless OCCI_REQUIRE_OPENSTACK=1 (CI), where a missing test bed fails.
+tests/openstack/unit/ always runs (mocked HTTP).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.server import free_port
+
+TESTBED = Path(os.environ.get("OCCI_TESTBED_DIR", "/tmp/occi-testbed"))
+REQUIRED = os.environ.get("OCCI_REQUIRE_OPENSTACK") == "1"
+
+
+def read_env(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#") and "=" in line:
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values
+
+
+@pytest.fixture(scope="session")
+def testbed() -> dict[str, str]:
+    env_file = TESTBED / "testbed.env"
+    problem = None
+    if not env_file.exists():
+        problem = f"no OpenStack test bed ({env_file} missing): run scripts/openstack-testbed up"
+    else:
+        values = read_env(env_file)
+        try:
+            httpx.get(values["OS_AUTH_URL"], timeout=5)
+        except httpx.TransportError:
+            problem = f"the test bed's Keystone ({values['OS_AUTH_URL']}) does not answer"
+    if problem:
+        if REQUIRED:
+            pytest.fail(f"OCCI_REQUIRE_OPENSTACK=1 but {problem}", pytrace=False)
+        pytest.skip(problem)
+    return values
+
+
+def keystone_token(env: dict[str, str], number: int = 1) -> str:
+    body = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {
+                        "name": env[f"OCCI_TESTBED_USER{number}"],
+                        "domain": {"id": "default"},
+                        "password": env[f"OCCI_TESTBED_PASSWORD{number}"],
+                    }
+                },
+            },
+            "scope": {
+                "project": {
+                    "name": env[f"OCCI_TESTBED_PROJECT{number}"],
+                    "domain": {"id": "default"},
+                }
+            },
+        }
+    }
+    response = httpx.post(env["OS_AUTH_URL"] + "/auth/tokens", json=body, timeout=30)
+    response.raise_for_status()
+    return response.headers["x-subject-token"]
+
+
+@dataclass
+class OpenStackServer:
+    env: dict[str, str]
+    data_dir: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[str] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> OpenStackServer:
+        command = [
+            sys.executable,
+            "-m",
+            "tests.openstack.launch",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--backend",
+            "openstack",
+            "--auth",
+            "keystone",
+        ]
+        self.process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={
+                **os.environ,
+                **self.env,
+                "OCCI_DATA_DIR": str(self.data_dir),
+                "OCCI_OPENSTACK_TIMEOUT": "5",
+            },
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"server exited: {self.process.stdout and self.process.stdout.read()}"
+                )
+            try:
+                httpx.get(self.url + "/-/", timeout=1)
+                return self
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+    def stop(self) -> None:
+        assert self.process is not None
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture(scope="session")
+def os_server(
+    testbed: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[OpenStackServer]:
+    server = OpenStackServer(testbed, tmp_path_factory.mktemp("occi-openstack")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def alice(testbed: dict[str, str]) -> str:
+    return keystone_token(testbed, 1)
+
+
+@pytest.fixture(scope="session")
+def bob(testbed: dict[str, str]) -> str:
+    return keystone_token(testbed, 2)
