@@ -49,7 +49,7 @@ KIND = 'compute; scheme="http://schemas.ogf.org/occi/infrastructure#"; class="ki
         ("application/occi+json", "application/occi+json"),
         ("*/*, text/occi", "text/occi"),
         ("text/plain;q=0, */*", "text/occi+plain"),
-        ("text/html, application/xhtml+xml, */*;q=0.8", "text/plain"),
+        ("text/html, application/xhtml+xml, */*;q=0.8", "text/html"),
         ("garbage, text/occi", "text/occi"),
         ("text/occi;q=abc, text/plain;q=0.1", "text/plain"),
     ],

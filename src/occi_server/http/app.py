@@ -13,6 +13,7 @@ from starlette.types import Receive, Scope, Send
 from occi_server.backends.base import Backend
 from occi_server.config import Config, load_config
 from occi_server.http.auth import Authenticator
+from occi_server.http.console import Console
 from occi_server.http.handler import SERVER, Engine, HttpRequest
 from occi_server.registry import Catalogue
 from occi_server.rendering import negotiate
@@ -32,6 +33,8 @@ class OcciApp:
             backend.kind_extensions(),
         )
         self.engine = Engine(backend, catalogue, authenticator, config.limits)
+        # HTML console: in front of the engine; requests not asking for text/html pass through.
+        self.console = Console(self.engine)
         self.limits = config.limits
         self.backend = backend
         self.public_url = config.server.public_url.rstrip("/")
@@ -44,7 +47,7 @@ class OcciApp:
         if scope["type"] != "http":
             return
         request = Request(scope, receive)
-        result = await run_in_threadpool(self.engine.handle, await self._read(request))
+        result = await run_in_threadpool(self.console.handle, await self._read(request))
         response = Response(content=result.rendered.body, status_code=result.status)
         # Header values may hold UTF-8 text (titles in text/occi); Starlette would use latin-1.
         response.raw_headers = [

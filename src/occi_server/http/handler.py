@@ -33,6 +33,7 @@ from occi_server.model.request import OcciRequest
 from occi_server.registry import Catalogue
 from occi_server.rendering import negotiate
 from occi_server.rendering.base import Rendered, Renderer
+from occi_server.rendering.html import PageContext
 from occi_server.service import actions, collections, entities, query
 from occi_server.service.entities import Operation
 
@@ -55,6 +56,12 @@ class HttpRequest:
     undecodable: str | None = None
     # "headers" or "body" when that part exceeded its configured limit (431 / 413).
     too_large: str | None = None
+    # --- HTML console (http/console.py) -------------------------------------------------------
+    # A form post the console already parsed; the form parser is not a negotiated parser, so
+    # every other rendering still answers 415 to form content.
+    parsed: OcciRequest | None = None
+    # What an HTML page needs beyond the model (path, CSRF token); None for other renderings.
+    page: PageContext | None = None
 
     def header(self, name: str) -> str | None:
         values = [v for n, v in self.headers if n == name]
@@ -124,8 +131,11 @@ class Engine:
                 )
 
     def _parse(self, request: HttpRequest) -> OcciRequest:
-        parser = negotiate.parser_for(request.header("content-type") if request.body else None)
-        parsed = parser(request.headers, request.body)
+        if request.parsed is not None:  # HTML console form post (http/console.py)
+            parsed = request.parsed
+        else:
+            parser = negotiate.parser_for(request.header("content-type") if request.body else None)
+            parsed = parser(request.headers, request.body)
         if len(parsed.locations) > self.limits.max_locations:
             raise PayloadTooLarge(
                 f"{len(parsed.locations)} locations in one request (at most "
@@ -154,6 +164,11 @@ class Engine:
                 request.method in ("GET", "HEAD") and route.target in LISTINGS
             ):
                 raise BadRequest("text/uri-list is only available for collections")
+            # HTML console: pages need the caller's categories (action parameters, templates,
+            # security groups) and the PageContext; no other renderer has a `bind` hook.
+            bind = getattr(renderer, "bind", None)
+            if bind is not None:
+                bind(registry.categories(), request.page)
             occi = self._parse(request)
             op = Operation(
                 session,

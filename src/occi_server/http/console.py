@@ -1,0 +1,342 @@
+"""The HTML console's HTTP side: sessions, CSRF, form posts, redirects, and its few own pages.
+
+`Console.handle` sits in front of `Engine.handle`. Requests that do not negotiate text/html
+pass through untouched, so every other rendering behaves exactly as without the console.
+For text/html requests it:
+
+- turns the session cookie into the `X-Auth-Token` the authenticator already understands (a
+  cookie never authenticates anything but an HTML request, and explicit credentials win);
+- checks the CSRF token of every form post (403 without a valid one) and refuses any other
+  state-changing request that rides on the cookie, since a foreign page can make a browser
+  send a `text/plain` body that the OCCI parsers would accept;
+- parses form posts into the neutral OcciRequest (rendering/html_form.py) and applies the
+  `_method` override (PUT, DELETE) for form posts only;
+- answers a successful form post with 303 to the resulting page, and a missing or expired
+  session with 303 to the login page instead of a 401 (whose Basic challenge would pop up the
+  browser's own password dialog).
+
+The CSRF token is HMAC(csrf cookie, session token): stateless (any worker can check it), never
+exposes the session token, and bound to the session, so a cookie planted by a sibling domain
+cannot produce a valid one without the session token.
+
+Sign-in with user name and password mints a token through the identity store (with the
+session's lifetime) rather than keeping Basic credentials in a cookie: the password is used
+once, and what the browser holds expires on its own.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Callable, Iterable
+from importlib import resources
+from urllib.parse import quote, urlsplit
+
+from occi_server.errors import BadRequest, Forbidden, MethodNotAllowed, NotFound, OcciError
+from occi_server.http.auth import LocalAuth, NoAuth
+from occi_server.http.handler import Engine, HttpRequest, HttpResponse
+from occi_server.rendering import negotiate
+from occi_server.rendering.base import Rendered
+from occi_server.rendering.html import CONSOLE, HTML, PageContext, reason, render_page
+from occi_server.rendering.html_form import FormPost, is_form, is_local_path, parse_form
+from occi_server.rendering.text_format import Locator
+
+SESSION_COOKIE = "occi_session"
+CSRF_COOKIE = "occi_csrf"
+SESSION_SECONDS = 8 * 3600
+_STATIC = re.compile(r"[a-z0-9_-]+\.css")
+# What a pasted token may hold: it goes into a cookie value and an HTTP header verbatim.
+_TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{1,4096}")
+
+
+class Console:
+    def __init__(self, engine: Engine, session_seconds: int = SESSION_SECONDS) -> None:
+        self.engine = engine
+        self.session_seconds = session_seconds
+        auth = engine.authenticator
+        self.login_required = not isinstance(auth, NoAuth)
+        # Only the local identity store can check a password and mint a token for it.
+        self.store = auth.store if isinstance(auth, LocalAuth) else None
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        if request.path == CONSOLE or request.path.startswith(CONSOLE + "/"):
+            return self._guarded(request, self._own_page)
+        if not wants_html(request):
+            return self.engine.handle(request)
+        return self._guarded(request, self._occi_page)
+
+    def _guarded(
+        self, request: HttpRequest, page: Callable[[HttpRequest, _Session], HttpResponse]
+    ) -> HttpResponse:
+        session = _Session.of(request)
+        try:
+            response = page(request, session)
+        except OcciError as error:
+            response = self._error_page(request, session, error)
+        response.headers.extend(session.set_cookies)
+        return response
+
+    # -- OCCI URLs in HTML ------------------------------------------------------------------
+    def _occi_page(self, request: HttpRequest, session: _Session) -> HttpResponse:
+        explicit = request.header("x-auth-token") or request.header("authorization")
+        by_cookie = bool(session.token) and not explicit
+        if by_cookie:
+            request.headers.append(("x-auth-token", session.token))
+        csrf = session.csrf(session.token if by_cookie else "")
+        form = self._form(request, session, csrf, by_cookie)
+        request.page = PageContext(path=request.path, csrf=csrf)
+        response = self.engine.handle(request)
+        if response.status == 401 and not explicit:
+            session.end()
+            return self._redirect(request, self._login_url(request))
+        if form is not None and response.status < 300:
+            return self._redirect(request, _destination(request, form, response))
+        return response
+
+    def _form(
+        self, request: HttpRequest, session: _Session, csrf: str, by_cookie: bool
+    ) -> FormPost | None:
+        if request.method in ("GET", "HEAD"):
+            return None
+        if not is_form(request.header("content-type")):
+            if by_cookie:
+                raise Forbidden("the console accepts only its own forms when signed in by cookie")
+            return None
+        form = parse_form(request.body)
+        session.check_csrf(form.csrf, csrf)
+        request.parsed = form.request
+        if request.method == "POST" and form.method:
+            request.method = form.method
+        return form
+
+    # -- the console's own pages ------------------------------------------------------------
+    def _own_page(self, request: HttpRequest, session: _Session) -> HttpResponse:
+        name = request.path.removeprefix(CONSOLE).strip("/")
+        if name.startswith("static/"):
+            return _static(request, name.removeprefix("static/"))
+        handlers = {"login": self._login, "logout": self._logout, "delete": self._delete}
+        handler = handlers.get(name or "login")
+        if handler is None:
+            raise NotFound(f"no console page {request.path}")
+        allowed = ["GET", "HEAD"] if name == "delete" else ["GET", "HEAD", "POST"]
+        if request.method not in allowed:
+            raise MethodNotAllowed(f"{request.method} is not allowed on {request.path}", allowed)
+        return handler(request, session)
+
+    def _login(self, request: HttpRequest, session: _Session) -> HttpResponse:
+        next_path = request.params.get("next", "")
+        message = ""
+        if request.method == "POST":
+            form = self._own_form(request, session, session.token)
+            next_path = form.fields.get("next", "")
+            try:
+                token = self._sign_in(request, form)
+            except OcciError as error:
+                message = error.message
+            else:
+                session.start(token, self.session_seconds)
+                target = (
+                    next_path if is_local_path(next_path) else Locator(request.base_url).path("/")
+                )
+                return self._redirect(request, target)
+        status = 401 if message else 200
+        return self._page(
+            request,
+            "login.html",
+            status,
+            title="Sign in",
+            csrf=session.csrf(session.token),
+            message=message,
+            required=self.login_required,
+            passwords=self.store is not None,
+            next=next_path if is_local_path(next_path) else "",
+            token_hint="from `occi-server token create`" if self.store else "an X-Auth-Token",
+        )
+
+    def _sign_in(self, request: HttpRequest, form: FormPost) -> str:
+        """A valid token for the form's token, or one minted for its user name and password."""
+        auth = self.engine.authenticator
+        token = form.fields.get("token", "")
+        if token:
+            if not _TOKEN.fullmatch(token):
+                raise BadRequest("token: not a valid token")
+            auth.authenticate({"x-auth-token": token}, request.base_url)
+            return token
+        user, password = form.fields.get("user", ""), form.fields.get("password", "")
+        if self.store is None or not user:
+            raise BadRequest("sign in with a token")
+        basic = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+        ctx = auth.authenticate({"authorization": "Basic " + basic}, request.base_url)
+        return self.store.create_token(ctx.project_name, ctx.user_name, self.session_seconds)
+
+    def _logout(self, request: HttpRequest, session: _Session) -> HttpResponse:
+        if request.method == "POST":
+            self._own_form(request, session, session.token)
+            session.end()
+            return self._redirect(request, Locator(request.base_url).path(CONSOLE + "/login"))
+        csrf = session.csrf(session.token)
+        return self._page(request, "logout.html", 200, title="Sign out", csrf=csrf)
+
+    def _delete(self, request: HttpRequest, session: _Session) -> HttpResponse:
+        """The confirmation step: a page whose form DELETEs the target through its OCCI URL."""
+        target = request.params.get("target", "")
+        if not is_local_path(target) or target.endswith("/"):
+            raise BadRequest("target: the location of one entity, e.g. /compute/1")
+        next_path = request.params.get("next", "")
+        parent = _parent(target)
+        return self._page(
+            request,
+            "confirm_delete.html",
+            200,
+            title=f"Delete {target}",
+            csrf=session.csrf(session.token),
+            target=target,
+            next=next_path if is_local_path(next_path) else parent,
+            cancel=next_path if is_local_path(next_path) else target,
+        )
+
+    def _own_form(self, request: HttpRequest, session: _Session, token: str) -> FormPost:
+        if not is_form(request.header("content-type")):
+            raise Forbidden("the console accepts only its own forms")
+        form = parse_form(request.body)
+        session.check_csrf(form.csrf, session.csrf(token))
+        return form
+
+    # -- responses --------------------------------------------------------------------------
+    def _page(
+        self, request: HttpRequest, template: str, status: int, **values: object
+    ) -> HttpResponse:
+        locator = Locator(request.base_url)
+        body = render_page(template, locator.base_path, href=locator.path, **values)
+        return HttpResponse(status, Rendered(HTML, body))
+
+    def _error_page(
+        self, request: HttpRequest, session: _Session, error: OcciError
+    ) -> HttpResponse:
+        response = self._page(
+            request,
+            "error.html",
+            error.status,
+            title=f"{error.status} {reason(error.status)}",
+            csrf="",
+            message=error.message,
+        )
+        response.headers.extend(error.headers.items())
+        return response
+
+    def _login_url(self, request: HttpRequest) -> str:
+        locator = Locator(request.base_url)
+        here = request.path if request.method in ("GET", "HEAD") else "/"
+        return locator.path(CONSOLE + "/login") + "?next=" + quote(locator.path(here))
+
+    @staticmethod
+    def _redirect(request: HttpRequest, browser_path: str) -> HttpResponse:
+        """303 See Other: the browser GETs the page, so a reload never re-posts the form."""
+        parts = urlsplit(request.base_url)
+        url = f"{parts.scheme}://{parts.netloc}{browser_path}"
+        return HttpResponse(303, Rendered(HTML), [("Location", url)])
+
+
+class _Session:
+    """The browser's two cookies, read once per request, and the Set-Cookie lines to send."""
+
+    def __init__(self, token: str, seed: str, secure: bool) -> None:
+        self.token = token
+        self.seed = seed
+        self.secure = secure
+        self.set_cookies: list[tuple[str, str]] = []
+
+    @classmethod
+    def of(cls, request: HttpRequest) -> _Session:
+        jar = parse_cookies(v for n, v in request.headers if n == "cookie")
+        token = jar.get(SESSION_COOKIE, "")
+        session = cls(
+            token if _TOKEN.fullmatch(token) else "",
+            jar.get(CSRF_COOKIE, ""),
+            request.base_url.startswith("https:"),
+        )
+        if not session.seed:
+            # First visit: the seed is set with the first page, whose forms are derived from it.
+            session.seed = secrets.token_urlsafe(32)
+            session._set(CSRF_COOKIE, session.seed, None)
+        return session
+
+    def csrf(self, token: str) -> str:
+        mac = hmac.new(self.seed.encode(), b"occi-console:" + token.encode(), hashlib.sha256)
+        return mac.hexdigest()
+
+    @staticmethod
+    def check_csrf(sent: str, expected: str) -> None:
+        if not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
+            raise Forbidden("form: missing or invalid CSRF token; reload the page and retry")
+
+    def start(self, token: str, seconds: int) -> None:
+        self.token = token
+        self._set(SESSION_COOKIE, token, seconds)
+
+    def end(self) -> None:
+        self.token = ""
+        self._set(SESSION_COOKIE, "", 0)
+
+    def _set(self, name: str, value: str, max_age: int | None) -> None:
+        # HttpOnly: no script reads them; SameSite=Strict: no other site's page sends them.
+        cookie = f"{name}={value}; Path=/; HttpOnly; SameSite=Strict"
+        if max_age is not None:
+            cookie += f"; Max-Age={max_age}"
+        if self.secure:
+            cookie += "; Secure"
+        self.set_cookies.append(("Set-Cookie", cookie))
+
+
+def wants_html(request: HttpRequest) -> bool:
+    try:
+        return negotiate.choose_media_type(request.header("accept")) == HTML
+    except OcciError:
+        return False  # the engine answers the 406 as it always has
+
+
+def parse_cookies(headers: Iterable[str]) -> dict[str, str]:
+    """`a=1; b=2` (from every Cookie header); the first of a repeated name wins, as browsers
+    send the most specific path first."""
+    jar: dict[str, str] = {}
+    for header in headers:
+        for part in header.split(";"):
+            name, sep, value = part.strip().partition("=")
+            if sep and name and name not in jar:
+                jar[name] = value.strip().strip('"')
+    return jar
+
+
+def _destination(request: HttpRequest, form: FormPost, response: HttpResponse) -> str:
+    """Where a successful form post leads: its `_redirect`, the created entity, the listing of
+    a deleted entity, or the page it posted to."""
+    if form.redirect:
+        return form.redirect
+    locator = Locator(request.base_url)
+    created = next((v for n, v in response.headers if n.lower() == "location"), None)
+    if created is not None:
+        return urlsplit(created).path
+    if request.method == "DELETE" and not request.path.endswith("/"):
+        return locator.path(_parent(request.path))
+    return locator.path(request.path)
+
+
+def _parent(path: str) -> str:
+    return path.rstrip("/").rsplit("/", 1)[0] + "/"
+
+
+def _static(request: HttpRequest, name: str) -> HttpResponse:
+    if request.method not in ("GET", "HEAD"):
+        raise MethodNotAllowed(
+            f"{request.method} is not allowed on {request.path}", ["GET", "HEAD"]
+        )
+    if not _STATIC.fullmatch(name):
+        raise NotFound(f"no console file {name[:60]}")
+    file = resources.files("occi_server.rendering").joinpath("static", name)
+    if not file.is_file():
+        raise NotFound(f"no console file {name}")
+    rendered = Rendered("text/css", file.read_bytes())
+    return HttpResponse(200, rendered, [("Cache-Control", "public, max-age=3600")])
