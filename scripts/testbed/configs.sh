@@ -123,6 +123,11 @@ workers = 1
 [scheduler]
 workers = 1
 discover_hosts_in_cells_interval = 2
+[quota]
+# The conformance tier runs three renderings side by side; the defaults (10 servers) are tight.
+instances = 100
+cores = 200
+ram = 204800
 [oslo_messaging_notifications]
 driver = noop
 [vnc]
@@ -151,6 +156,12 @@ api_paste_config = $ST/etc/neutron-api-paste.ini
 state_path = $ST/neutron/state
 log_file = $LOG/neutron-api.log
 graceful_shutdown_timeout = 3
+[quotas]
+quota_network = 200
+quota_subnet = 200
+quota_port = 1000
+quota_security_group = 100
+quota_security_group_rule = 1000
 [database]
 connection = $M/${PREFIX}_neutron
 [oslo_concurrency]
@@ -172,6 +183,8 @@ enabled_backends = fake
 my_ip = 127.0.0.1
 host = occitb-volume
 graceful_shutdown_timeout = 3
+quota_volumes = 100
+quota_gigabytes = 2000
 [fake]
 volume_driver = cinder.tests.fake_driver.FakeLoggingVolumeDriver
 volume_backend_name = fake

@@ -31,13 +31,21 @@ FLAVORS = (
     ("m1.tiny", 1, 512, 1, 0, "1"),
     ("itsy", 1, 128, 1, 1, "98"),
     ("bitsy", 1, 256, 1, 1, "99"),
+    ("m1.small", 2, 2048, 1, 0, "2"),  # the one with two cores (conformance asks for cores=2)
 )
 IMAGES = (
     ("cirros-0.3.0-x86_64-uec", {"os_distro": "cirros", "os_version": "0.3.0"}),
     ("SmartOS", {"os_distro": "smartos", "os_version": "20120223"}),
 )
-# Two projects, one user each; the password is the user name + "-secret".
-PROJECTS = (("occi-demo", "alice", "10.10.1.0/24"), ("occi-other", "bob", "10.10.2.0/24"))
+# Projects with one user each; the password is the user name + "-secret". alice and bob: the
+# walkthrough and isolation tests; carol and dave: the conformance suite (dave's project is the
+# one whose whole collections it deletes).
+PROJECTS = (
+    ("occi-demo", "alice", "10.10.1.0/24"),
+    ("occi-other", "bob", "10.10.2.0/24"),
+    ("occi-conformance", "carol", "10.10.3.0/24"),
+    ("occi-fresh", "dave", "10.10.4.0/24"),
+)
 PUBLIC_NET = "nova"  # the external network: floating pool `nova` of the walkthrough
 PUBLIC_CIDR = "172.24.4.0/24"
 

@@ -3,15 +3,21 @@
 The test bed's work dir ($OCCI_TESTBED_DIR, default /tmp/occi-testbed) holds testbed.env. Without
 it the tier is skipped, unless OCCI_REQUIRE_OPENSTACK=1 (CI), where a missing test bed fails.
 tests/openstack/unit/ always runs (mocked HTTP).
+
+Tests that take OpenStack down (they ask for the `outage` fixture) hold an exclusive lock across
+xdist workers; every other test holds it shared, so no test ever sees another's outage.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +28,32 @@ from tests.support.server import free_port
 
 TESTBED = Path(os.environ.get("OCCI_TESTBED_DIR", "/tmp/occi-testbed"))
 REQUIRED = os.environ.get("OCCI_REQUIRE_OPENSTACK") == "1"
+LOCKS = Path(tempfile.gettempdir())
+
+
+@contextmanager
+def tier_lock(name: str, *, exclusive: bool) -> Iterator[None]:
+    """A lock shared by the xdist workers. Takers queue at a turnstile first, so a waiting
+    exclusive taker is not starved by shared takers that come and go between tests."""
+    with (
+        open(LOCKS / f"occi-openstack-{name}.turn", "a+") as turn,
+        open(LOCKS / f"occi-openstack-{name}.lock", "a+") as lock,
+    ):
+        fcntl.flock(turn, fcntl.LOCK_EX)
+        fcntl.flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        fcntl.flock(turn, fcntl.LOCK_UN)
+        yield  # closing the files releases the lock
+
+
+@pytest.fixture(autouse=True)
+def _outages_alone(request: pytest.FixtureRequest) -> Iterator[None]:
+    with tier_lock("outage", exclusive="outage" in request.fixturenames):
+        yield
+
+
+@pytest.fixture
+def outage() -> None:
+    """Marks a test that stops an OpenStack service: it runs alone (see _outages_alone)."""
 
 
 def read_env(path: Path) -> dict[str, str]:
@@ -53,6 +85,7 @@ def testbed() -> dict[str, str]:
 
 
 def keystone_token(env: dict[str, str], number: int = 1) -> str:
+    """A project-scoped token of test bed user `number` (1 alice, 2 bob, 3 carol, 4 dave)."""
     body = {
         "auth": {
             "identity": {

@@ -7,6 +7,7 @@ never as a service account. Microversions are explicit.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -20,6 +21,10 @@ COMPUTE_VERSION = "compute 2.79"  # 2.47: flavor embedded in servers; 2.79: curr
 VOLUME_VERSION = "volume 3.60"
 RETRY_AFTER = 5
 T = TypeVar("T")
+# The first path segment that is an OpenStack object id (a UUID, with or without dashes).
+_OBJECT_ID = re.compile(
+    r"^(.*?/[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})(?:/|$)"
+)
 
 _STATUS_ERRORS: dict[int, type[errors.OcciError]] = {
     400: errors.BadRequest,
@@ -89,6 +94,8 @@ class OpenStackApi:
                 f"OpenStack {service} is unreachable ({type(error).__name__}); retry later",
                 RETRY_AFTER,
             ) from error
+        if response.status_code == 403 and self._foreign(service, method, path):
+            raise errors.NotFound(f"OpenStack {service}: no such object")
         if response.status_code >= 400:
             raise translate(service, response.status_code, _message(response))
         if not response.content:
@@ -97,6 +104,28 @@ class OpenStackApi:
             return response.json()
         except ValueError:
             return None
+
+    def _foreign(self, service: str, method: str, path: str) -> bool:
+        """A 403 about an object the caller cannot see: another project's (so answer 404).
+
+        Some Nova/Neutron policies refuse another project's object with 403 where most answer
+        404; either way a tenant must not learn that the object exists. A 403 about the
+        caller's own object (a real policy refusal) stays 403: the object is probed with the
+        caller's token, only on this error path.
+        """
+        found = _OBJECT_ID.match(path)
+        if found is None:
+            return False  # a collection: the refusal is about the caller, not an object
+        owner = found.group(1)
+        if method == "GET" and owner == path:
+            return True  # the refused read was the probe itself
+        try:
+            self.call(service, "GET", owner)
+        except (errors.NotFound, errors.Forbidden):
+            return True
+        except errors.OcciError:
+            return False
+        return False
 
     def get(self, service: str, path: str, **params: Any) -> Any:
         return self.call(service, "GET", path, params={k: v for k, v in params.items() if v})

@@ -10,16 +10,23 @@ from typing import Any
 from occi_server.backends.base import EntityChanges, EntityDraft
 from occi_server.backends.openstack import views
 from occi_server.backends.openstack.scope import Scope
+from occi_server.categories import infrastructure as infra
 from occi_server.categories import openstack as ext
-from occi_server.errors import BadRequest, Conflict
+from occi_server.errors import BadRequest, Conflict, NotFound
 from occi_server.model import Link, Mixin, Resource
 
+GONE = ("DELETED", "SOFT_DELETED")  # Nova statuses of servers that no longer exist for OCCI
 TAG_PREFIX = "occi-mixin-"  # a plain user mixin on a server: Nova tag occi-mixin-<sha1[:20]>
 RESIZE_PENDING = "VERIFY_RESIZE"
 
 
 def mixin_tag(type_id: str) -> str:
     return TAG_PREFIX + hashlib.sha1(type_id.encode()).hexdigest()[:20]
+
+
+def is_gone(server: dict[str, Any]) -> bool:
+    """Nova accepted its deletion: after OCCI's DELETE answered 200 it must be 404 at once."""
+    return server.get("status") in GONE or server.get("OS-EXT-STS:task_state") == "deleting"
 
 
 def list_computes(scope: Scope, server_id: str | None = None) -> list[Resource]:
@@ -61,7 +68,11 @@ def list_computes(scope: Scope, server_id: str | None = None) -> list[Resource]:
         for v in volumes
         for a in v.get("attachments") or []
     }
-    return [_compute(scope, s, port_links[s["id"]], floating[s["id"]], devices) for s in servers]
+    return [
+        _compute(scope, s, port_links[s["id"]], floating[s["id"]], devices)
+        for s in servers
+        if not is_gone(s)
+    ]
 
 
 def _compute(
@@ -108,6 +119,11 @@ def create_compute(scope: Scope, draft: EntityDraft) -> str:
         "imageRef": image_id,
         "networks": scope.default_networks(draft),
     }
+    volumes = _inline_volumes(draft)
+    if volumes:
+        # With a mapping, Nova wants the boot disk in it too: the image on a local disk.
+        root = {"source_type": "image", "destination_type": "local", "uuid": image_id}
+        body["block_device_mapping_v2"] = [{**root, "boot_index": 0}, *volumes]
     sgs = [groups.id_of(m.type_id) for m in draft.mixins if groups.is_group(m.type_id)]
     if sgs:
         body["security_groups"] = [{"name": sg} for sg in sgs]
@@ -117,6 +133,26 @@ def create_compute(scope: Scope, draft: EntityDraft) -> str:
     _contextualize(scope, draft, body)
     server = scope.api.post("compute", "/servers", {"server": body})["server"]
     return str(server["id"])
+
+
+def _inline_volumes(draft: EntityDraft) -> list[dict[str, Any]]:
+    """Inline storagelinks: existing volumes attached at boot."""
+    mappings: list[dict[str, Any]] = []
+    for link in draft.links:
+        if link.kind.type_id != infra.STORAGELINK:
+            continue
+        mapping: dict[str, Any] = {
+            "source_type": "volume",
+            "destination_type": "volume",
+            "uuid": link.target.rstrip("/").rsplit("/", 1)[-1],
+            "boot_index": -1,
+            "delete_on_termination": False,  # the storage is a resource of its own in OCCI
+        }
+        device = link.attributes.get("occi.storagelink.deviceid")
+        if device:
+            mapping["device_name"] = str(device)
+        mappings.append(mapping)
+    return mappings
 
 
 def _contextualize(scope: Scope, draft: EntityDraft, body: dict[str, Any]) -> None:
@@ -244,7 +280,12 @@ def _create_image(scope: Scope, server_id: str, name: str) -> Mixin:
 
 def delete_compute(scope: Scope, server_id: str) -> None:
     """Nova deletes the server and its ports; floating IPs are released with it (as ooi did)."""
-    fips = scope.floating_ips_of(server_id)
+    server, fips = scope.api.together(
+        lambda: scope.api.get("compute", f"/servers/{server_id}")["server"],
+        lambda: scope.floating_ips_of(server_id),
+    )
+    if is_gone(server):
+        raise NotFound(f"/compute/{server_id}: no such entity (already being deleted)")
     scope.api.delete("compute", f"/servers/{server_id}")
     for fip in fips:
         scope.api.delete("network", f"/v2.0/floatingips/{fip['id']}")

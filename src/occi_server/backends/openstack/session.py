@@ -140,11 +140,19 @@ class OpenStackSession:
         return views.rule_entity(rule, chosen[0].type_id)
 
     def update_entity(self, location: str, changes: EntityChanges) -> Entity:
-        if not location.startswith("/compute/"):
-            raise BadRequest(f"{location}: only computes can be changed on OpenStack")
         if changes.add_links:
             raise BadRequest("create links with POST on /storage/link/ or /networklink/")
-        compute.update_compute(self._scope, storage.tail(location), changes)
+        ident = storage.tail(location)
+        if location.startswith("/compute/"):
+            compute.update_compute(self._scope, ident, changes)
+        elif location.startswith(("/storage/link/", "/networklink/", RULES)):
+            raise BadRequest(f"{location}: OpenStack cannot change this; delete and create it")
+        elif location.startswith("/storage/"):
+            storage.update_volume(self._scope, ident, changes)
+        elif location.startswith("/network/"):
+            storage.update_network(self._scope, ident, changes)
+        else:
+            raise NotFound(f"{location}: no such entity")
         return self.get_entity(location)
 
     def delete_entity(self, location: str) -> None:

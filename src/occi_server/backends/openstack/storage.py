@@ -7,11 +7,13 @@ import random
 import time
 from typing import Any
 
-from occi_server.backends.base import EntityDraft, LinkDraft
+from occi_server.backends.base import EntityChanges, EntityDraft, LinkDraft
 from occi_server.backends.openstack import views
 from occi_server.backends.openstack.scope import Scope
-from occi_server.errors import BadRequest, NotFound
+from occi_server.errors import BadRequest, Conflict, NotFound
 from occi_server.model import Link, Resource
+
+GONE = ("deleting", "deleted")  # Cinder statuses of volumes that no longer exist for OCCI
 
 
 def tail(path: str) -> str:
@@ -25,7 +27,7 @@ def list_volumes(scope: Scope, volume_id: str | None = None) -> list[Resource]:
         volumes = api.get("volumev3", "/volumes/detail")["volumes"]
     else:
         volumes = [api.get("volumev3", f"/volumes/{volume_id}")["volume"]]
-    return [views.volume_entity(v, _attachments(v)) for v in volumes]
+    return [views.volume_entity(v, _attachments(v)) for v in volumes if v["status"] not in GONE]
 
 
 def _attachments(volume: dict[str, Any]) -> list[Link]:
@@ -39,7 +41,7 @@ def create_volume(scope: Scope, draft: EntityDraft) -> str:
     size = float(draft.attributes.get("occi.storage.size") or 1)
     body = {
         "volume": {
-            "size": max(1, int(-(-size // 1))),
+            "size": _whole_gib(size),
             "name": draft.attributes.get("occi.core.title") or None,
         }
     }
@@ -47,7 +49,33 @@ def create_volume(scope: Scope, draft: EntityDraft) -> str:
 
 
 def delete_volume(scope: Scope, volume_id: str) -> None:
+    # A second DELETE while Cinder still deletes would be Cinder's 400: for OCCI it is gone.
+    if not list_volumes(scope, volume_id):
+        raise NotFound(f"/storage/{volume_id}: no such entity")
     scope.api.delete("volumev3", f"/volumes/{volume_id}")
+
+
+def update_volume(scope: Scope, volume_id: str, changes: EntityChanges) -> None:
+    """The title is the volume's name; a larger size extends it (Cinder cannot shrink)."""
+    api, values = scope.api, changes.set_attributes
+    if "occi.core.title" in values or "occi.core.title" in changes.remove_attributes:
+        name = str(values.get("occi.core.title") or "")
+        api.put("volumev3", f"/volumes/{volume_id}", {"volume": {"name": name}})
+    if values.get("occi.storage.size") is not None:
+        wanted = _whole_gib(float(values["occi.storage.size"]))
+        current = api.get("volumev3", f"/volumes/{volume_id}")["volume"]
+        if wanted < int(current["size"]):
+            raise Conflict(
+                f"occi.storage.size: Cinder cannot shrink a volume below {current['size']}"
+            )
+        if wanted > int(current["size"]):
+            body = {"os-extend": {"new_size": wanted}}
+            api.post("volumev3", f"/volumes/{volume_id}/action", body)
+
+
+def _whole_gib(size: float) -> int:
+    """Cinder allocates whole GiB: the smallest that holds the size asked for."""
+    return max(1, int(-(-size // 1)))
 
 
 # -- attachments -------------------------------------------------------------------------------
@@ -124,6 +152,34 @@ def create_network(scope: Scope, draft: EntityDraft) -> str:
         api.delete("network", f"/v2.0/networks/{network['id']}")
         raise
     return str(network["id"])
+
+
+def update_network(scope: Scope, network_id: str, changes: EntityChanges) -> None:
+    """The label (or else the title) is the network's name; the gateway is its subnet's."""
+    api, values = scope.api, changes.set_attributes
+    name = values.get("occi.network.label") or values.get("occi.core.title")
+    if name is not None:
+        api.put("network", f"/v2.0/networks/{network_id}", {"network": {"name": str(name)}})
+    subnets = None
+    for key in ("occi.network.address", "occi.network.gateway"):
+        if values.get(key) is None:
+            continue
+        if subnets is None:
+            subnets = api.get("network", "/v2.0/subnets", network_id=network_id)["subnets"]
+        _update_subnet(scope, subnets, key, str(values[key]))
+
+
+def _update_subnet(scope: Scope, subnets: list[dict[str, Any]], key: str, value: str) -> None:
+    if not subnets:
+        raise Conflict("the network has no subnet: create a new network with an address")
+    subnet = subnets[0]
+    if key == "occi.network.address":
+        if ipaddress.ip_network(value, strict=False) != ipaddress.ip_network(subnet["cidr"]):
+            raise Conflict("occi.network.address: Neutron cannot change a subnet's CIDR")
+        return
+    if value != subnet.get("gateway_ip"):
+        body = {"subnet": {"gateway_ip": value}}
+        scope.api.put("network", f"/v2.0/subnets/{subnet['id']}", body)
 
 
 def _free_cidr(scope: Scope) -> str:

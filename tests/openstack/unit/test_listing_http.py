@@ -1,0 +1,97 @@
+"""Listings from a fake cloud on the wire: one call per object type, states mapped, and
+objects being deleted already gone."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from occi_server.backends.openstack import compute, storage
+from occi_server.backends.openstack.scope import Scope, Settings
+from occi_server.backends.openstack.templates import OfferCache
+from tests.openstack.unit.fake_cloud import ENDPOINTS, PROJECT, FakeCloud, fake_api
+
+NOVA, NEUTRON, CINDER = ENDPOINTS["compute"], ENDPOINTS["network"], ENDPOINTS["volumev3"]
+
+
+def _server(ident: str, status: str, task: str | None = None) -> dict[str, Any]:
+    return {
+        "id": ident,
+        "name": ident,
+        "status": status,
+        "OS-EXT-STS:task_state": task,
+        "flavor": {"vcpus": 1, "ram": 128, "original_name": "itsy"},
+        "image": {"id": "img"},
+        "os-extended-volumes:volumes_attached": [{"id": "vol"}],
+    }
+
+
+def _cloud() -> FakeCloud:
+    cloud = FakeCloud()
+    servers = [
+        _server("up", "ACTIVE"),
+        _server("off", "SHUTOFF"),
+        _server("paused", "PAUSED"),
+        _server("going", "ACTIVE", "deleting"),
+        _server("gone", "DELETED"),
+    ]
+    port = {
+        "id": "p1",
+        "device_id": "up",
+        "device_owner": "compute:nova",
+        "network_id": "n1",
+        "mac_address": "fa:16:3e:00:00:01",
+        "status": "ACTIVE",
+        "fixed_ips": [{"subnet_id": "s1", "ip_address": "10.0.0.5"}],
+    }
+    volume = {
+        "id": "vol",
+        "size": 1,
+        "status": "in-use",
+        "attachments": [{"server_id": "up", "device": "/dev/vdb"}],
+    }
+    cloud.on("GET", f"{NOVA}/servers/detail", (200, {"servers": servers}))
+    cloud.on("GET", f"{NEUTRON}/v2.0/ports", (200, {"ports": [port]}))
+    cloud.on("GET", f"{NEUTRON}/v2.0/floatingips", (200, {"floatingips": []}))
+    subnet = {"id": "s1", "network_id": "n1", "cidr": "10.0.0.0/24", "gateway_ip": "10.0.0.1"}
+    cloud.on("GET", f"{NEUTRON}/v2.0/subnets", (200, {"subnets": [subnet]}))
+    cloud.on("GET", f"{CINDER}/volumes/detail", (200, {"volumes": [volume]}))
+    cloud.on("GET", f"{NOVA}/flavors/detail", (200, {"flavors": [{"id": "98", "name": "itsy"}]}))
+    image = {"id": "img", "name": "cirros", "status": "active"}
+    cloud.on("GET", f"{ENDPOINTS['image']}/v2/images", (200, {"images": [image]}))
+    cloud.on("GET", f"{NEUTRON}/v2.0/networks", (200, {"networks": []}))
+    cloud.on("GET", f"{NEUTRON}/v2.0/security-groups", (200, {"security_groups": []}))
+    return cloud
+
+
+def test_compute_listing_is_one_call_per_type_and_maps_states() -> None:
+    cloud = _cloud()
+    found = compute.list_computes(Scope(fake_api(cloud), OfferCache(), Settings()))
+    states = {r.id: r.attributes["occi.compute.state"] for r in found}
+    assert states == {"up": "active", "off": "inactive", "paused": "suspended"}
+    up = next(r for r in found if r.id == "up")
+    assert up.attributes["org.openstack.compute.state"] == "ACTIVE"
+    assert {"itsy", "cirros"} <= {m.rsplit("#", 1)[1] for m in up.mixins}
+    assert {link.kind.rsplit("#", 1)[1] for link in up.links} == {
+        "networkinterface",
+        "storagelink",
+    }
+    calls = Counter(str(r.url).split("?", 1)[0] for r in cloud.sent)
+    assert max(calls.values()) == 1, calls  # no call per server
+    ports = next(str(r.url) for r in cloud.sent if "/v2.0/ports" in str(r.url))
+    assert f"project_id={PROJECT}" in ports
+
+
+def test_volumes_map_states_and_hide_deleting_ones() -> None:
+    cloud = FakeCloud()
+    volumes = [
+        {"id": "a", "size": 2, "status": "available"},
+        {"id": "b", "size": 1, "status": "creating", "name": "new"},
+        {"id": "c", "size": 1, "status": "error"},
+        {"id": "d", "size": 1, "status": "deleting"},
+    ]
+    cloud.on("GET", f"{CINDER}/volumes/detail", (200, {"volumes": volumes}))
+    found = storage.list_volumes(Scope(fake_api(cloud), OfferCache(), Settings()))
+    states = {r.id: r.attributes["occi.storage.state"] for r in found}
+    assert states == {"a": "online", "b": "offline", "c": "error"}
+    assert next(r for r in found if r.id == "b").attributes["occi.core.title"] == "new"
