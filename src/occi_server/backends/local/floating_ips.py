@@ -25,9 +25,9 @@ from occi_server.backends.local.catalogue import CloudCatalogue, FloatingPool, N
 from occi_server.backends.local.rules import Update
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.states import FLOATING_IP
-from occi_server.backends.local.templates import sanitize_term
 from occi_server.categories import infrastructure as infra
 from occi_server.categories import openstack
+from occi_server.categories.templates import floating_pool, sanitize_term
 from occi_server.db.tables import EntityRow
 from occi_server.errors import BadRequest, Conflict
 from occi_server.model import Mixin
@@ -37,14 +37,7 @@ POOL_PARAMETER = openstack.FLOATING_POOL
 
 
 def pool_mixin(pool: FloatingPool) -> Mixin:
-    term = sanitize_term(pool.name)
-    return Mixin(
-        scheme=POOL_SCHEME,
-        term=term,
-        title=f"Floating IP pool {pool.name} ({pool.cidr})",
-        applies=(infra.COMPUTE,),
-        location=f"/mixin/floatingippool/{term}/",
-    )
+    return floating_pool(pool.name, pool.cidr)
 
 
 def is_pool(type_id: str) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 
@@ -10,83 +9,37 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from occi_server.backends.local.catalogue import CloudCatalogue, Flavor, Image
-from occi_server.categories.infrastructure import COMPUTE, OS_TPL, RESOURCE_TPL
+from occi_server.categories.infrastructure import OS_TPL, RESOURCE_TPL
+from occi_server.categories.openstack import OS_TPL_SCHEME, RESOURCE_TPL_SCHEME
+from occi_server.categories.templates import os_template, resource_template, sanitize_term
 from occi_server.db.tables import OsTemplateRow
 from occi_server.errors import BadRequest, Conflict
-from occi_server.model import Attribute, AttributeType, Mixin
+from occi_server.model import Mixin
 
-RESOURCE_SCHEME = "http://schemas.openstack.org/template/resource#"
-OS_SCHEME = "http://schemas.openstack.org/template/os#"
-
-_NOT_TERM = re.compile(r"[^A-Za-z0-9._-]")
-_INT, _FLOAT = AttributeType.INTEGER, AttributeType.FLOAT
-# OCCI's architecture enum from an image's CPU architecture.
-_ARCHITECTURES = {
-    "x86_64": "x64",
-    "amd64": "x64",
-    "x64": "x64",
-    "i386": "x86",
-    "i686": "x86",
-    "x86": "x86",
-}
-
-
-def sanitize_term(name: str) -> str:
-    """An OCCI 1.2 term for a name: characters a term cannot hold become '_'."""
-    term = _NOT_TERM.sub("_", name.strip())
-    if not term or not term[0].isalnum():
-        term = "t" + term  # a term starts with a letter or digit
-    return term[:255]
-
-
-def _info(name: str, value: str | int, kind: AttributeType = AttributeType.STRING) -> Attribute:
-    # Informational: carried onto the compute as defaults, never changed by clients.
-    return Attribute(name=name, type=kind, default=value, mutable=False)
+RESOURCE_SCHEME = RESOURCE_TPL_SCHEME
+OS_SCHEME = OS_TPL_SCHEME
 
 
 def flavor_mixin(flavor: Flavor) -> Mixin:
-    term = sanitize_term(flavor.name)
-    return Mixin(
-        scheme=RESOURCE_SCHEME,
-        term=term,
-        title=f"Flavor: {flavor.name}",
-        depends=(RESOURCE_TPL,),
-        applies=(COMPUTE,),
-        location=f"/mixin/resource_tpl/{term}/",
-        attributes=(
-            Attribute(name="occi.compute.cores", type=_INT, default=flavor.vcpus),
-            Attribute(name="occi.compute.memory", type=_FLOAT, default=flavor.memory_gib),
-            _info("org.openstack.flavor.name", flavor.name),
-            _info("org.openstack.flavor.id", flavor.id),
-            _info("org.openstack.flavor.vcpus", flavor.vcpus, _INT),
-            _info("org.openstack.flavor.ram", flavor.ram_mb, _INT),
-            _info("org.openstack.flavor.disk", flavor.disk_gb, _INT),
-            _info("org.openstack.flavor.ephemeral", flavor.ephemeral_gb, _INT),
-            _info("org.openstack.flavor.swap", flavor.swap_mb, _INT),
-        ),
+    return resource_template(
+        name=flavor.name,
+        flavor_id=flavor.id,
+        vcpus=flavor.vcpus,
+        ram_mb=flavor.ram_mb,
+        disk_gb=flavor.disk_gb,
+        ephemeral_gb=flavor.ephemeral_gb,
+        swap_mb=flavor.swap_mb,
     )
 
 
 def os_mixin(image: Image, title: str | None = None) -> Mixin:
-    term = sanitize_term(image.name)
-    attributes = [
-        _info("org.openstack.image.id", image.id),
-        _info("org.openstack.image.name", image.name),
-        _info("org.openstack.image.os_family", image.os_family),
-        _info("org.openstack.image.os_version", image.os_version),
-        _info("org.openstack.image.architecture", image.architecture),
-    ]
-    arch = _ARCHITECTURES.get(image.architecture.lower())
-    if arch is not None:
-        attributes.append(Attribute(name="occi.compute.architecture", default=arch))
-    return Mixin(
-        scheme=OS_SCHEME,
-        term=term,
-        title=title or f"Image: {image.name}",
-        depends=(OS_TPL,),
-        applies=(COMPUTE,),
-        location=f"/mixin/os_tpl/{term}/",
-        attributes=tuple(attributes),
+    return os_template(
+        name=image.name,
+        image_id=image.id,
+        os_family=image.os_family,
+        os_version=image.os_version,
+        architecture=image.architecture,
+        title=title,
     )
 
 

@@ -6,7 +6,6 @@ snapshots invalidate its entry), so a request does not list them from Nova and G
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -14,87 +13,44 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from occi_server.backends.openstack.client import OpenStackApi
-from occi_server.categories.infrastructure import COMPUTE, OS_TPL, RESOURCE_TPL
 from occi_server.categories.openstack import (
-    FLOATING_POOL_SCHEME,
-    OS_TPL_SCHEME,
     RESOURCE_TPL_SCHEME,
 )
-from occi_server.model import Attribute, AttributeType, Mixin
+from occi_server.categories.templates import (
+    floating_pool,
+    os_template,
+    resource_template,
+    sanitize_term,
+)
+from occi_server.model import Mixin
 
-_NOT_TERM = re.compile(r"[^A-Za-z0-9._-]")
-_INT, _FLOAT = AttributeType.INTEGER, AttributeType.FLOAT
 CACHE_SECONDS = 30.0
 
 
-def sanitize_term(name: str) -> str:
-    """An OCCI 1.2 term for a name: characters a term cannot hold become '_'."""
-    term = _NOT_TERM.sub("_", name.strip())
-    if not term or not term[0].isalnum():
-        term = "t" + term
-    return term[:255]
-
-
-def _info(name: str, value: Any, kind: AttributeType = AttributeType.STRING) -> Attribute:
-    return Attribute(name=name, type=kind, default=value, mutable=False)
-
-
 def flavor_mixin(flavor: dict[str, Any]) -> Mixin:
-    term = sanitize_term(str(flavor.get("name") or flavor.get("original_name")))
-    ram = int(flavor.get("ram", 0))
-    return Mixin(
-        scheme=RESOURCE_TPL_SCHEME,
-        term=term,
-        title=f"Flavor: {flavor.get('name')}",
-        depends=(RESOURCE_TPL,),
-        applies=(COMPUTE,),
-        location=f"/mixin/resource_tpl/{term}/",
-        attributes=(
-            Attribute(name="occi.compute.cores", type=_INT, default=int(flavor.get("vcpus", 1))),
-            Attribute(name="occi.compute.memory", type=_FLOAT, default=round(ram / 1024, 3)),
-            Attribute(
-                name="occi.compute.ephemeral_storage.size",
-                type=_FLOAT,
-                default=float(flavor.get("OS-FLV-EXT-DATA:ephemeral", 0) or 0),
-                mutable=False,
-            ),
-            _info("org.openstack.flavor.name", str(flavor.get("name"))),
-            _info("org.openstack.flavor.id", str(flavor.get("id"))),
-            _info("org.openstack.flavor.ram", ram, _INT),
-            _info("org.openstack.flavor.disk", int(flavor.get("disk", 0)), _INT),
-            _info("org.openstack.flavor.swap", int(flavor.get("swap") or 0), _INT),
-        ),
+    return resource_template(
+        name=str(flavor.get("name") or flavor.get("original_name")),
+        flavor_id=str(flavor.get("id")),
+        vcpus=int(flavor.get("vcpus", 1)),
+        ram_mb=int(flavor.get("ram", 0)),
+        disk_gb=int(flavor.get("disk", 0)),
+        ephemeral_gb=int(flavor.get("OS-FLV-EXT-DATA:ephemeral", 0) or 0),
+        swap_mb=int(flavor.get("swap") or 0),
     )
 
 
 def image_mixin(image: dict[str, Any]) -> Mixin:
-    term = sanitize_term(str(image.get("name") or image["id"]))
-    attributes = [
-        _info("org.openstack.image.id", str(image["id"])),
-        _info("org.openstack.image.name", str(image.get("name") or "")),
-    ]
-    for key in ("os_distro", "os_version", "architecture"):
-        if image.get(key):
-            attributes.append(_info(f"org.openstack.image.{key}", str(image[key])))
-    return Mixin(
-        scheme=OS_TPL_SCHEME,
-        term=term,
-        title=f"Image: {image.get('name')}",
-        depends=(OS_TPL,),
-        applies=(COMPUTE,),
-        location=f"/mixin/os_tpl/{term}/",
-        attributes=tuple(attributes),
+    return os_template(
+        name=str(image.get("name") or ""),
+        image_id=str(image["id"]),
+        os_family=str(image.get("os_distro") or ""),
+        os_version=str(image.get("os_version") or ""),
+        architecture=str(image.get("architecture") or ""),
     )
 
 
 def pool_mixin(network: dict[str, Any]) -> Mixin:
-    term = sanitize_term(str(network.get("name") or network["id"]))
-    return Mixin(
-        scheme=FLOATING_POOL_SCHEME,
-        term=term,
-        title=f"Floating IP pool: {network.get('name')}",
-        location=f"/mixin/floatingippool/{term}/",
-    )
+    return floating_pool(str(network.get("name") or network["id"]))
 
 
 @dataclass(slots=True)
