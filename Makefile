@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench clean system-deps
+.PHONY: run test test-openstack lint typecheck unit bench clean system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,13 @@ unit: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
 test: lint typecheck unit
+
+# The OpenStack tier: brings a real control plane up on 127.0.0.1 (scripts/openstack-testbed),
+# runs tests/openstack against it, and always brings it down again.
+test-openstack: $(STAMP)
+	scripts/openstack-testbed up || (scripts/openstack-testbed down; exit 1)
+	OCCI_REQUIRE_OPENSTACK=1 $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider tests/openstack; \
+	  status=$$?; scripts/openstack-testbed down; exit $$status
 
 clean:
 	rm -rf $(VENV) build *.egg-info
