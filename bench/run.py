@@ -148,6 +148,15 @@ def listing_scenarios(data: Path, args: argparse.Namespace) -> tuple[list[Result
     try:
         for size in args.sizes:
             seed_computes(database, "listing", size)
+            listed = httpx.get(
+                base + "/compute/",
+                timeout=120,
+                headers={"X-Auth-Token": token, "Accept": "text/uri-list"},
+            )
+            if (
+                len(listed.text.split()) != size
+            ):  # a benchmark of the wrong thing is worse than none
+                raise RuntimeError(f"expected {size} computes, listed {len(listed.text.split())}")
             for label, accept in (("uri-list", "text/uri-list"), ("text/plain", "text/plain")):
                 result = measure(
                     f"list {size} computes {label}",

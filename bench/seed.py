@@ -17,7 +17,7 @@ from occi_server.categories import infrastructure as infra
 from occi_server.context import RequestContext
 from occi_server.db.engine import make_engine
 from occi_server.db.migrate import upgrade
-from occi_server.db.tables import EntityAttributeRow, EntityMixinRow, EntityRow
+from occi_server.db.tables import EntityAttributeRow, EntityMixinRow, EntityRow, ProjectRow
 
 
 def count_computes(engine: Engine, project: str) -> int:
@@ -32,11 +32,21 @@ def count_computes(engine: Engine, project: str) -> int:
         )
 
 
-def seed_computes(url: str, project: str, total: int, batch: int = 5000) -> int:
-    """Make the project hold `total` computes; returns how many were added."""
+def project_id(engine: Engine, name: str) -> str:
+    """The id the identity store gave the project called `name`."""
+    with engine.connect() as connection:
+        found = connection.scalar(select(ProjectRow.id).where(ProjectRow.name == name))
+    if found is None:
+        raise LookupError(f"no project {name}; create a token for it first")
+    return str(found)
+
+
+def seed_computes(url: str, name: str, total: int, batch: int = 5000) -> int:
+    """Make the project called `name` hold `total` computes; returns how many were added."""
     upgrade(url)
     engine = make_engine(url)
     try:
+        project = project_id(engine, name)
         have = count_computes(engine, project)
         if have >= total:
             return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -20,6 +20,7 @@ from occi_server.backends.local.session import LocalSession
 from occi_server.categories import core, openstack
 from occi_server.categories import infrastructure as infra
 from occi_server.context import RequestContext
+from occi_server.db.engine import is_sqlite
 from occi_server.errors import Conflict, OcciError, ServiceUnavailable
 from occi_server.model import Category
 from occi_server.model.category import KindExtension
@@ -35,6 +36,7 @@ class LocalBackend:
         self._read_sessions = sessionmaker(
             engine.execution_options(occi_read_only=True), expire_on_commit=False, autoflush=True
         )
+        self._single_writer = threading.RLock() if is_sqlite(engine) else None
         self._cloud = Cloud(cloud or default_catalogue())
         link_rules = LinkRules()
         floating = floating_ips.available(self._cloud.catalogue)
@@ -99,9 +101,10 @@ class LocalBackend:
     def session(self, ctx: RequestContext, *, write: bool = True) -> Iterator[CloudSession]:
         """One transaction: committed when the block ends normally, rolled back otherwise."""
         seeded = ctx.project_id in self._seeded
-        sessions = self._sessions if write or not seeded else self._read_sessions
+        writing = write or not seeded
+        sessions = self._sessions if writing else self._read_sessions
         try:
-            with sessions() as db, db.begin():
+            with self._writer_turn(writing), sessions() as db, db.begin():
                 scope = Scope(db=db, ctx=ctx, cloud=self._cloud)
                 if not seeded:
                     network.ensure_provider_networks(scope)
@@ -118,6 +121,14 @@ class LocalBackend:
         if not seeded:
             with self._seed_lock:
                 self._seeded.add(ctx.project_id)
+
+    def _writer_turn(self, writing: bool) -> AbstractContextManager[object]:
+        """SQLite has one writer at a time. Queue this process's writers on a lock, which hands
+        over at once, instead of letting them poll SQLite's busy handler (which sleeps up to
+        100 ms between tries); other processes still meet busy_timeout."""
+        if writing and self._single_writer is not None:
+            return self._single_writer
+        return nullcontext()
 
     def close(self) -> None:
         self._engine.dispose()
