@@ -1,12 +1,13 @@
 # Two commands for a fresh machine with only Python 3.11+:
 #   make run   - install into .venv and serve on the embedded default (http://127.0.0.1:8787/)
 #   make test  - install into .venv and run lint, type checks and the whole test suite
+#                (on SQLite, then again on PostgreSQL)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-openstack lint typecheck unit bench clean system-deps
+.PHONY: run test test-openstack lint typecheck unit unit-postgresql fuzz bench clean system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,7 +30,16 @@ system-deps:
 unit: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
-test: lint typecheck unit
+test: lint typecheck unit unit-postgresql
+
+# The same suite on PostgreSQL (scripts/postgres-up uses a running server or installs one).
+unit-postgresql: $(STAMP)
+	scripts/postgres-up
+	OCCI_TEST_DATABASE=postgresql $(BIN)/python -m pytest -q -n 2 --ignore=tests/openstack --ignore=tests/browser $(PYTEST_ARGS)
+
+# A live fuzz run against a server it starts (see bench/fuzz.py --help).
+fuzz: $(STAMP)
+	$(BIN)/python -m bench.fuzz $(FUZZ_ARGS)
 
 # The OpenStack tier: brings a real control plane up on 127.0.0.1 (scripts/openstack-testbed),
 # runs tests/openstack against it, and always brings it down again.

@@ -47,10 +47,10 @@ def seed_computes(url: str, name: str, total: int, batch: int = 5000) -> int:
     engine = make_engine(url)
     try:
         project = project_id(engine, name)
-        have = count_computes(engine, project)
-        if have >= total:
+        if count_computes(engine, project) >= total:
             return 0
         template = _template(engine, project)
+        have = count_computes(engine, project)  # the template compute counts too
         added = 0
         while have + added < total:
             size = min(batch, total - have - added)

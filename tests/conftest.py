@@ -1,4 +1,6 @@
-"""Fixtures shared by the whole suite: a real server process per test session (per xdist worker)."""
+"""Fixtures shared by the whole suite: a real server process per test session (per xdist worker),
+and a fresh database per test. OCCI_TEST_DATABASE=postgresql runs all of it on PostgreSQL
+(tests/support/databases.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import databases
 from tests.support.server import ServerProcess
 
 
@@ -28,3 +31,19 @@ def token_factory(server: ServerProcess) -> Iterator[object]:
         return cache[project]
 
     yield make
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A migrated database of this test's own: SQLite in tmp_path, or a leased PostgreSQL one."""
+    url = databases.fresh_url(tmp_path / "data", "occi")
+    yield url
+    databases.release(url)
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    """Like `database_url` but never migrated, for migration tests."""
+    url = databases.empty_url(tmp_path, "empty")
+    yield url
+    databases.release(url)

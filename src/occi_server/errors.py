@@ -5,6 +5,17 @@ Each subclass carries its HTTP status so the translation happens in exactly one 
 
 from __future__ import annotations
 
+import re
+
+# Line breaks and tabs become spaces; other control characters (a NUL in a path, say) are
+# shown as \xNN. The message travels in a header (X-OCCI-Error), where a control character or
+# trailing white space is illegal: the HTTP server would drop the connection instead.
+_BREAKS = re.compile(r"[\t\r\n]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Messages quote what the client sent, clipped where they are made; this is the backstop, so
+# that no input, however large, comes back in a header of the same size.
+MESSAGE_LIMIT = 500
+
 
 class OcciError(Exception):
     """A client-visible failure with a one-line message."""
@@ -13,7 +24,9 @@ class OcciError(Exception):
 
     def __init__(self, message: str, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
-        self.message = message.replace("\r", " ").replace("\n", " ")
+        shown = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", _BREAKS.sub(" ", message))
+        shown = shown.strip(" ") or type(self).__name__
+        self.message = shown if len(shown) <= MESSAGE_LIMIT else shown[: MESSAGE_LIMIT - 3] + "..."
         self.headers = headers or {}
 
 

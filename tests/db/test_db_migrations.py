@@ -29,9 +29,12 @@ def test_upgrade_is_idempotent(tmp_path: Path) -> None:
     assert current_revision(_url(tmp_path)) == head_revision()
 
 
-def test_migrated_schema_is_identical_to_the_metadata(tmp_path: Path) -> None:
-    upgrade(_url(tmp_path))
-    engine = make_engine(_url(tmp_path))
+def test_migrated_schema_is_identical_to_the_metadata(empty_database_url: str) -> None:
+    """On the suite's database: SQLite, or PostgreSQL under OCCI_TEST_DATABASE."""
+    upgrade(empty_database_url)
+    upgrade(empty_database_url)  # idempotent there too
+    assert current_revision(empty_database_url) == head_revision()
+    engine = make_engine(empty_database_url)
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})

@@ -1,5 +1,4 @@
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
@@ -11,8 +10,8 @@ from occi_server.identity import Identity, IdentityStore
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path}/id.sqlite"
+def engine(database_url: str) -> Iterator[Engine]:
+    url = database_url
     upgrade(url)
     engine = make_engine(url)
     yield engine

@@ -1,4 +1,10 @@
-"""Start the real `occi-server serve` process on a free port, and stop it by PID."""
+"""Start the real `occi-server serve` process on a free port, and stop it by PID.
+
+The database is a SQLite file in `data_dir`, or a fresh PostgreSQL database of its own when
+OCCI_TEST_DATABASE asks for one (tests/support/databases.py); restarts keep the same one.
+The server's output is read continuously (a full pipe would block a chatty server) and kept
+in `output`.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from tests.support import databases
 
 BIN = Path(sys.executable).parent / "occi-server"
 
@@ -46,6 +55,10 @@ class ServerProcess:
     extra_args: tuple[str, ...] = ()
     process: subprocess.Popen[str] | None = None
     output: list[str] = field(default_factory=list)
+    # Empty: chosen on first use (SQLite in data_dir, or a fresh PostgreSQL database).
+    database_url: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+    _reader: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -53,7 +66,9 @@ class ServerProcess:
 
     @property
     def database(self) -> str:
-        return f"sqlite:///{self.data_dir / 'occi.sqlite'}"
+        if not self.database_url:
+            self.database_url = databases.fresh_url(self.data_dir, "occi")
+        return self.database_url
 
     def token(self, project: str, user: str = "alice") -> str:
         out = cli(
@@ -78,18 +93,41 @@ class ServerProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            env={**os.environ, "OCCI_DATA_DIR": str(self.data_dir)},
+            errors="replace",
+            env={**os.environ, "OCCI_DATA_DIR": str(self.data_dir), **self.env},
         )
+        self._reader = threading.Thread(target=self._drain, args=(self.process,), daemon=True)
+        self._reader.start()
         self._wait_ready()
         return self
+
+    def _drain(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            self.output.append(line)
+
+    def _join_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.join(timeout=10)
+            self._reader = None
+
+    def alive(self) -> bool:
+        """The process runs and answers HTTP."""
+        if self.process is None or self.process.poll() is not None:
+            return False
+        try:
+            httpx.get(self.url + "/-/", timeout=10.0)
+        except httpx.TransportError:
+            return False
+        return True
 
     def _wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.process is not None
             if self.process.poll() is not None:
-                output = self.process.stdout.read() if self.process.stdout else ""
-                raise RuntimeError(f"server exited early: {output}")
+                self._join_reader()
+                raise RuntimeError(f"server exited early: {''.join(self.output)}")
             try:
                 httpx.get(self.url + "/-/", timeout=1.0)
                 return
@@ -105,6 +143,9 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             code = self.process.wait()
-        if self.process.stdout:
-            self.output.append(self.process.stdout.read())
+        self._join_reader()
         return code
+
+    def kill(self) -> int:
+        """SIGKILL: no shutdown, no flush, no rollback — a crash."""
+        return self.stop(signal.SIGKILL)

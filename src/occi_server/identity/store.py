@@ -50,6 +50,11 @@ def token_digest(token: str) -> str:
 class IdentityStore:
     def __init__(self, engine: Engine) -> None:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # Lookups only read: they must not queue for the write lock behind a long write (a
+        # delete of a large collection), or a login would fail with "database is locked".
+        self._reads = sessionmaker(
+            engine.execution_options(occi_read_only=True), expire_on_commit=False
+        )
 
     # -- administration (CLI) ---------------------------------------------------------------
     def ensure_project(self, name: str) -> Project:
@@ -99,13 +104,13 @@ class IdentityStore:
 
     def is_empty(self) -> bool:
         """True before any project exists (first start)."""
-        with self._sessions() as db:
+        with self._reads() as db:
             return not db.scalar(select(exists().where(ProjectRow.id.is_not(None))))
 
     # -- authentication ---------------------------------------------------------------------
     def authenticate_token(self, token: str) -> Identity | None:
         digest = token_digest(token)
-        with self._sessions() as db:
+        with self._reads() as db:
             found = db.execute(
                 select(TokenRow, UserRow, ProjectRow)
                 .join(UserRow, UserRow.id == TokenRow.user_id)
@@ -130,7 +135,7 @@ class IdentityStore:
         When the name exists in several projects, `project` (id or name) must pick one, or the
         password must match exactly one of them; otherwise the answer is None.
         """
-        with self._sessions() as db:
+        with self._reads() as db:
             candidates = self._users_named(db, user, project)
         if not candidates:
             verify_password(password, None)  # same cost as a real check

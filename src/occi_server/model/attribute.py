@@ -62,25 +62,31 @@ class Attribute:
         converted = _convert(self, value)
         if self.enum is not None and converted not in self.enum:
             raise BadRequest(
-                f"attribute {self.name}: {value!r} is not one of {', '.join(self.enum)}"
+                f"attribute {self.name}: {_shown(value)} is not one of {', '.join(self.enum)}"
             )
         if (
             self._compiled is not None
             and isinstance(converted, str)
             and not self._compiled.fullmatch(converted)
         ):
-            raise BadRequest(f"attribute {self.name}: {value!r} does not match {self.pattern}")
+            raise BadRequest(
+                f"attribute {self.name}: {_shown(value)} does not match {self.pattern}"
+            )
         if isinstance(converted, int | float) and not isinstance(converted, bool):
             if self.minimum is not None and converted < self.minimum:
-                raise BadRequest(f"attribute {self.name}: {converted} is below {self.minimum:g}")
+                raise BadRequest(
+                    f"attribute {self.name}: {_shown(converted)} is below {self.minimum:g}"
+                )
             if self.maximum is not None and converted > self.maximum:
-                raise BadRequest(f"attribute {self.name}: {converted} is above {self.maximum:g}")
+                raise BadRequest(
+                    f"attribute {self.name}: {_shown(converted)} is above {self.maximum:g}"
+                )
         return converted
 
 
 def _convert(attr: Attribute, value: Any) -> Value:
     kind = attr.type
-    bad = BadRequest(f"attribute {attr.name}: {value!r} is not a valid {kind.value}")
+    bad = BadRequest(f"attribute {attr.name}: {_shown(value)} is not a valid {kind.value}")
     if kind is AttributeType.STRING:
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise bad
@@ -105,7 +111,10 @@ def _convert(attr: Attribute, value: Any) -> Value:
         if isinstance(value, bool):
             raise bad
         if isinstance(value, int | float):
-            result = float(value)
+            try:
+                result = float(value)
+            except OverflowError:  # an integer beyond the float range (1e309 and up)
+                raise bad from None
         elif isinstance(value, str) and re.fullmatch(r"-?\d{0,18}(\.\d{0,18})?", value.strip()):
             try:
                 result = float(value)
@@ -127,6 +136,13 @@ def _convert(attr: Attribute, value: Any) -> Value:
     if kind is AttributeType.HASH and isinstance(value, dict):
         return value
     raise bad
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """A value as an error message quotes it: never longer than `limit` (a 1 MB title must not
+    come back in a 1 MB X-OCCI-Error header)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _plain_number(value: int | float) -> str:

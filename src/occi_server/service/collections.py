@@ -52,6 +52,10 @@ def _attribute_filter(
     return result
 
 
+# Far beyond any collection, and well inside a signed 64-bit SQL integer.
+MAX_OFFSET = 2**53
+
+
 def _page(query: EntityQuery, params: Mapping[str, str], max_page: int) -> None:
     number = params.get("number")
     page = params.get("page")
@@ -66,7 +70,8 @@ def _page(query: EntityQuery, params: Mapping[str, str], max_page: int) -> None:
         raise BadRequest("page and number start at 1")
     if size > max_page:
         raise PayloadTooLarge(f"number {size}: at most {max_page} entities per page")
-    query.offset = (index - 1) * size
+    # A page far past the end is an empty page, not an OFFSET the database cannot hold.
+    query.offset = min((index - 1) * size, MAX_OFFSET)
     query.limit = size
 
 

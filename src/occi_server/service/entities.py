@@ -144,10 +144,15 @@ def replace(
     values = validation.apply_defaults(
         {n: d for n, d in definitions.items() if d.required and d.mutable}, values
     )
+    # What a template sets (a flavor's cores and memory, an image's architecture) stays with
+    # the template: a compute keeping m1.tiny keeps its 1 core even when the PUT leaves it out.
+    templated = {
+        a.name for m in target_mixins if _is_template(op.registry, m) for a in m.attributes
+    }
     removable = [
         n
         for n, d in definitions.items()
-        if d.mutable and n in current.attributes and n not in values
+        if d.mutable and n in current.attributes and n not in values and n not in templated
     ]
     changes = EntityChanges(
         add_mixins=[m for m in target_mixins if m.type_id not in current.mixins],

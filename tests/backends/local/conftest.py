@@ -1,9 +1,9 @@
-"""Fixtures for the local backend: a migrated SQLite file per test and draft builders."""
+"""Fixtures for the local backend: a database per test (SQLite file, or PostgreSQL under
+OCCI_TEST_DATABASE) and draft builders."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,8 +23,8 @@ B = RequestContext(project_id="p-b", project_name="b", user_id="u-b", user_name=
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path}/data/occi.sqlite"
+def db_url(database_url: str) -> str:
+    return database_url
 
 
 @pytest.fixture

@@ -1,7 +1,5 @@
 """Later revisions (private entity values, catalogue versions) upgrade a 0001 database in place."""
 
-from pathlib import Path
-
 from alembic import command
 from sqlalchemy import inspect
 
@@ -12,8 +10,8 @@ from occi_server.db.migrate import alembic_config, current_revision, head_revisi
 from .conftest import A, compute
 
 
-def test_a_0001_database_is_upgraded_and_keeps_its_computes(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/old.sqlite"
+def test_a_0001_database_is_upgraded_and_keeps_its_computes(empty_database_url: str) -> None:
+    url = empty_database_url
     engine = make_engine(url)
     config = alembic_config()
     with engine.connect() as connection:
@@ -24,7 +22,9 @@ def test_a_0001_database_is_upgraded_and_keeps_its_computes(tmp_path: Path) -> N
     engine.dispose()
     upgrade(url)
     assert current_revision(url) == head_revision()
-    assert "catalogue_versions" in inspect(make_engine(url)).get_table_names()
+    inspected = make_engine(url)
+    assert "catalogue_versions" in inspect(inspected).get_table_names()
+    inspected.dispose()
     engine = make_engine(url)
     try:
         backend = LocalBackend(engine, default_catalogue())
