@@ -48,11 +48,14 @@ def _attribute_matches(scope: Scope, name: str, value: Any) -> Any:
     column = _FIELD_COLUMNS.get(name)
     if column is not None:
         return column == str(value)
-    return exists().where(
-        EntityAttributeRow.project_id == scope.project_id,
-        EntityAttributeRow.entity_pk == EntityRow.pk,
-        EntityAttributeRow.name == name,
-        EntityAttributeRow.value_key.in_(store.filter_keys(value)),
+    # An uncorrelated IN lets the database walk the (project, name, value) index once instead
+    # of probing it for every entity of the collection.
+    return EntityRow.pk.in_(
+        select(EntityAttributeRow.entity_pk).where(
+            EntityAttributeRow.project_id == scope.project_id,
+            EntityAttributeRow.name == name,
+            EntityAttributeRow.value_key.in_(store.filter_keys(value)),
+        )
     )
 
 
