@@ -7,7 +7,7 @@ raises occi_server.errors exceptions (NotFound, Conflict, BadRequest, ServiceUna
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -131,9 +131,3 @@ class Backend(Protocol):
         """A session; `write=False` promises only reads (lets SQLite readers run in parallel)."""
 
     def close(self) -> None: ...
-
-
-def iter_links_of(entity: Entity) -> Iterator[Entity]:
-    """The links owned by a resource (empty for other entities)."""
-    links = getattr(entity, "links", None)
-    return iter(links or ())

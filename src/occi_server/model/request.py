@@ -62,6 +62,3 @@ class OcciRequest:
     @property
     def is_empty(self) -> bool:
         return not (self.categories or self.attributes or self.links or self.locations)
-
-    def categories_of_class(self, category_class: str) -> list[CategoryRef]:
-        return [c for c in self.categories if c.category_class == category_class]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from occi_server.backends.base import CloudSession, EntityChanges, EntityDraft
 from occi_server.categories import core
 from occi_server.errors import BadRequest, NotFound
-from occi_server.model import Entity, Kind, Link, Mixin, Resource
+from occi_server.model import Entity, Kind, Link, Mixin
 from occi_server.model.request import OcciRequest
 from occi_server.registry import Registry
 from occi_server.service import links, validation
@@ -241,7 +241,3 @@ def _link_endpoint_changes(
             or to_path(value, op.base_url, what=f"attribute {name}") != now
         ):
             raise BadRequest(f"attribute {name}: is immutable")
-
-
-def is_resource(entity: Entity) -> bool:
-    return isinstance(entity, Resource)
