@@ -12,6 +12,7 @@ reads (most of the traffic) still scale with the workers.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -86,12 +87,16 @@ def _refuse_nul(engine: Engine) -> None:
         _conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, many: bool
     ) -> None:
         for params in parameters if many else (parameters,):
-            values = params.values() if isinstance(params, dict) else params or ()
-            for value in values:
-                if isinstance(value, str) and "\x00" in value:
-                    shown = value.replace("\x00", "\\x00")
-                    shown = shown if len(shown) <= 60 else shown[:57] + "..."
-                    raise BadRequest(f"a NUL character cannot be stored or looked up: '{shown}'")
+            refuse_nul(params.values() if isinstance(params, dict) else params or ())
+
+
+def refuse_nul(values: Iterable[Any]) -> None:
+    """BadRequest when a text value holds a NUL character (see _refuse_nul)."""
+    for value in values:
+        if isinstance(value, str) and "\x00" in value:
+            shown = value.replace("\x00", "\\x00")
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            raise BadRequest(f"a NUL character cannot be stored or looked up: '{shown}'")
 
 
 def _configure_postgresql(engine: Engine) -> None:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from occi_server.backends.base import CloudSession
 from occi_server.backends.local import compute, floating_ips, instance, network, security, storage
 from occi_server.backends.local.catalogue import CloudCatalogue, default_catalogue
+from occi_server.backends.local.direct import DirectReads, Reader
 from occi_server.backends.local.links import LINK_KINDS, LinkRules
 from occi_server.backends.local.rules import KindRules
 from occi_server.backends.local.scope import Cloud, Scope
@@ -37,6 +38,7 @@ class LocalBackend:
             engine.execution_options(occi_read_only=True), expire_on_commit=False, autoflush=True
         )
         self._single_writer = threading.RLock() if is_sqlite(engine) else None
+        self._direct = DirectReads(engine) if DirectReads.supports(engine) else None
         self._cloud = Cloud(cloud or default_catalogue())
         link_rules = LinkRules()
         floating = floating_ips.available(self._cloud.catalogue)
@@ -102,13 +104,19 @@ class LocalBackend:
         """One transaction: committed when the block ends normally, rolled back otherwise."""
         seeded = ctx.project_id in self._seeded
         writing = write or not seeded
-        sessions = self._sessions if writing else self._read_sessions
         try:
-            with self._writer_turn(writing), sessions() as db, db.begin():
-                scope = Scope(db=db, ctx=ctx, cloud=self._cloud)
-                if not seeded:
-                    network.ensure_provider_networks(scope)
-                yield LocalSession(scope, self._rules, self._implemented)
+            if not writing and self._direct is not None:
+                with self._read_only(ctx, self._direct) as session:
+                    yield session
+            else:
+                sessions = self._sessions if writing else self._read_sessions
+                with self._writer_turn(writing), sessions() as db, db.begin():
+                    direct = self._direct
+                    joined = Reader.joined(direct, db) if direct is not None else None
+                    scope = Scope(ctx, self._cloud, db, reader=joined)
+                    if not seeded:
+                        network.ensure_provider_networks(scope)
+                    yield LocalSession(scope, self._rules, self._implemented)
         except OcciError:
             raise
         except IntegrityError as error:
@@ -122,6 +130,20 @@ class LocalBackend:
             with self._seed_lock:
                 self._seeded.add(ctx.project_id)
 
+    @contextmanager
+    def _read_only(self, ctx: RequestContext, direct: DirectReads) -> Iterator[LocalSession]:
+        """The direct reader first; an ORM session (its own read transaction) only if needed."""
+        with ExitStack() as stack:
+
+            def open_db() -> Session:
+                db = stack.enter_context(self._read_sessions())
+                stack.enter_context(db.begin())
+                return db
+
+            reader = stack.enter_context(direct.reader())
+            scope = Scope(ctx, self._cloud, open_db=open_db, reader=reader)
+            yield LocalSession(scope, self._rules, self._implemented)
+
     def _writer_turn(self, writing: bool) -> AbstractContextManager[object]:
         """SQLite has one writer at a time. Queue this process's writers on a lock, which hands
         over at once, instead of letting them poll SQLite's busy handler (which sleeps up to
@@ -131,6 +153,8 @@ class LocalBackend:
         return nullcontext()
 
     def close(self) -> None:
+        if self._direct is not None:
+            self._direct.close()
         self._engine.dispose()
 
 

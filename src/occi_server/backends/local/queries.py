@@ -59,8 +59,12 @@ def _attribute_matches(scope: Scope, name: str, value: Any) -> Any:
     )
 
 
+def locations_statement(scope: Scope, query: EntityQuery) -> Select[Any]:
+    return filtered(scope, query, select(EntityRow.location))
+
+
 def locations(scope: Scope, query: EntityQuery) -> list[str]:
-    return list(scope.db.scalars(filtered(scope, query, select(EntityRow.location))))
+    return list(scope.db.scalars(locations_statement(scope, query)))
 
 
 def rows(scope: Scope, query: EntityQuery) -> list[EntityRow]:

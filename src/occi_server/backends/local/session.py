@@ -19,6 +19,7 @@ from occi_server.backends.local import (
     links,
     mixins,
     queries,
+    reads,
     security,
     store,
     versions,
@@ -27,7 +28,7 @@ from occi_server.backends.local.rules import KindRules, Update
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.views import Viewer
 from occi_server.db.tables import EntityRow
-from occi_server.errors import BadRequest, PreconditionFailed
+from occi_server.errors import BadRequest, NotFound, PreconditionFailed
 from occi_server.model import Entity, Mixin
 
 _DEFAULT_RULES = KindRules()
@@ -59,6 +60,9 @@ class LocalSession:
         return mixins.list_user_mixins(self._scope)
 
     def catalogue_version(self) -> str:
+        reader = self._scope.reader
+        if reader is not None:
+            return reads.catalogue_version(reader, self._scope.project_id)
         return versions.current(self._scope)
 
     def create_user_mixin(self, mixin: Mixin) -> None:
@@ -73,13 +77,29 @@ class LocalSession:
 
     # -- reading ------------------------------------------------------------------------------
     def list_locations(self, query: EntityQuery) -> list[str]:
+        reader = self._scope.reader
+        if reader is not None:
+            return reads.locations(reader, queries.locations_statement(self._scope, query))
         return queries.locations(self._scope, query)
 
     def list_entities(self, query: EntityQuery) -> list[Entity]:
         return self._view.many(queries.rows(self._scope, query))
 
     def get_entity(self, location: str) -> Entity:
-        return self._view.one(store.get(self._scope, location))
+        reader = self._scope.reader
+        if reader is None:
+            return self._view.one(store.get(self._scope, location))
+        found = reads.entity(reader, self._scope.project_id, location)
+        if found is None:
+            raise NotFound(f"no entity at {location}")
+        links = {found.row.pk: found.links}
+        return self._view.assemble([found.row], links, found.mixins, found.kinds)[0]
+
+    def _present(self, row: EntityRow) -> Entity:
+        """A row just written, as the caller will see it (the direct reader flushes first)."""
+        if self._scope.reader is None:
+            return self._view.one(row)
+        return self.get_entity(row.location)
 
     # -- writing ------------------------------------------------------------------------------
     def create_entity(self, draft: EntityDraft) -> Entity:
@@ -87,7 +107,7 @@ class LocalSession:
             row = self._create_link(draft, draft.link)
         else:
             row = self._create_resource(draft)
-        return self._view.one(row)
+        return self._present(row)
 
     def _create_resource(self, draft: EntityDraft) -> EntityRow:
         scope = self._scope
@@ -173,7 +193,7 @@ class LocalSession:
             self._add_link(row, link)
         store.bump(row)
         scope.db.flush()
-        return self._view.one(row)
+        return self._present(row)
 
     def delete_entity(self, location: str) -> None:
         scope = self._scope
@@ -192,8 +212,11 @@ class LocalSession:
                 scope.db.execute(
                     delete(EntityRow).where(EntityRow.pk.in_([link.pk for link in attached]))
                 )
-        scope.db.delete(row)
+        # A plain DELETE (the database cascades to mixins, index and private rows): the ORM's
+        # unit of work would cost more than the statement, and nothing reads `row` again.
         scope.db.flush()
+        scope.db.execute(delete(EntityRow).where(EntityRow.pk == row.pk))
+        scope.db.expunge(row)
 
     def invoke_action(
         self, location: str, action: str, parameters: dict[str, Any]
@@ -203,7 +226,7 @@ class LocalSession:
             raise BadRequest(f"action {action} is not available here")
         outcome = self._rules_for(row.kind).invoke(self._scope, row, action, dict(parameters))
         self._scope.db.flush()
-        return outcome if outcome is not None else self._view.one(row)
+        return outcome if outcome is not None else self._present(row)
 
 
 def _check_version(row: EntityRow, expected: str | None) -> None:

@@ -11,7 +11,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy import insert as insert_rows
 
+from occi_server.backends.local import reads
 from occi_server.backends.local.scope import Scope
 from occi_server.db.tables import EntityAttributeRow, EntityMixinRow, EntityRow, utcnow
 from occi_server.errors import BadRequest, Conflict, NotFound
@@ -59,14 +61,18 @@ def new_identity(
         location = wanted_location
     if not LOCATION_PATTERN.fullmatch(location) or location.endswith("/"):
         raise BadRequest(f"{location!r} is not a valid entity path")
-    taken = scope.db.execute(
-        select(EntityRow.id, EntityRow.location).where(
-            EntityRow.project_id == scope.project_id,
-            (EntityRow.id == entity_id) | (EntityRow.location == location),
-        )
-    ).first()
+    if scope.reader is not None:
+        taken = reads.taken(scope.reader, scope.project_id, entity_id, location)
+    else:
+        found = scope.db.execute(
+            select(EntityRow.id, EntityRow.location).where(
+                EntityRow.project_id == scope.project_id,
+                (EntityRow.id == entity_id) | (EntityRow.location == location),
+            )
+        ).first()
+        taken = (found.id, found.location) if found is not None else None
     if taken is not None:
-        what = f"id {entity_id}" if taken.id == entity_id else f"location {location}"
+        what = f"id {entity_id}" if taken[0] == entity_id else f"location {location}"
         raise Conflict(f"{what} is already taken")
     return entity_id, location
 
@@ -91,27 +97,45 @@ def insert(
         version=1,
         **link,
     )
+    row.attributes = _clean(attributes)
     scope.db.add(row)
     scope.db.flush()
-    write_attributes(scope, row, attributes)
-    add_mixins(scope, row, mixins)
+    # A new row has no index entries and no mixins yet: plain bulk inserts, no read-back.
+    _index(scope, row.pk, row.attributes)
+    wanted = list(dict.fromkeys(mixins))
+    if wanted:
+        scope.db.execute(
+            insert_rows(EntityMixinRow),
+            [{"entity_pk": row.pk, "mixin": m, "project_id": scope.project_id} for m in wanted],
+        )
     return row
 
 
 def write_attributes(scope: Scope, row: EntityRow, attributes: dict[str, Any]) -> None:
     """Replace the row's attributes and their search index."""
-    clean = {k: v for k, v in attributes.items() if k not in FIELD_ATTRIBUTES and v is not None}
+    clean = _clean(attributes)
     row.attributes = clean  # a new dict: the JSON column sees the change
     scope.db.execute(delete(EntityAttributeRow).where(EntityAttributeRow.entity_pk == row.pk))
-    if clean:
-        scope.db.add_all(
-            EntityAttributeRow(
-                entity_pk=row.pk,
-                name=name,
-                value_key=value_key(value),
-                project_id=scope.project_id,
-            )
-            for name, value in clean.items()
+    _index(scope, row.pk, clean)
+
+
+def _clean(attributes: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in attributes.items() if k not in FIELD_ATTRIBUTES and v is not None}
+
+
+def _index(scope: Scope, pk: int, attributes: dict[str, Any]) -> None:
+    if attributes:
+        scope.db.execute(
+            insert_rows(EntityAttributeRow),
+            [
+                {
+                    "entity_pk": pk,
+                    "name": name,
+                    "value_key": value_key(value),
+                    "project_id": scope.project_id,
+                }
+                for name, value in attributes.items()
+            ],
         )
 
 

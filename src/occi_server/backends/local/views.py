@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
@@ -16,6 +16,31 @@ from occi_server.model import Entity, Link, Resource
 
 _CHUNK = 500  # keeps IN lists under every database's parameter limit
 TARGET_KIND = "occi.core.target.kind"
+
+
+class Record(Protocol):
+    """What the viewer reads of an entity row: an ORM EntityRow or a direct read's tuple."""
+
+    @property
+    def pk(self) -> int: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def location(self) -> str: ...
+    @property
+    def source(self) -> str | None: ...
+    @property
+    def target(self) -> str | None: ...
+    @property
+    def source_pk(self) -> int | None: ...
+    @property
+    def target_pk(self) -> int | None: ...
+    @property
+    def attributes(self) -> dict[str, Any]: ...
+    @property
+    def version(self) -> int: ...
 
 
 class Viewer:
@@ -40,10 +65,20 @@ class Viewer:
                 owned[link.source_pk or 0].append(link)
         all_rows = [*rows, *(link for links in owned.values() for link in links)]
         mixins = self._mixins([r.pk for r in all_rows])
-        kinds = self._kinds(all_rows)
+        return self.assemble(rows, owned, mixins, self._kinds(all_rows))
+
+    def assemble(
+        self,
+        rows: Sequence[Record],
+        owned: Mapping[int, Sequence[Record]],
+        mixins: Mapping[int, list[str]],
+        kinds: Mapping[int, str],
+    ) -> list[Entity]:
+        """Model objects from rows already read: `owned` maps a resource's pk to its links,
+        `kinds` every link end's pk to its kind."""
         result: list[Entity] = []
         for row in rows:
-            if store.is_link(row):
+            if row.source is not None:
                 result.append(self._link(row, mixins, kinds))
             else:
                 entity = self._resource(row, mixins)
@@ -51,7 +86,7 @@ class Viewer:
                 result.append(entity)
         return result
 
-    def _common(self, row: EntityRow, mixins: dict[int, list[str]]) -> dict[str, Any]:
+    def _common(self, row: Record, mixins: Mapping[int, list[str]]) -> dict[str, Any]:
         actions = self._rules_for(row.kind).actions(row.attributes)
         return {
             "id": row.id,
@@ -63,10 +98,10 @@ class Viewer:
             "version": str(row.version),
         }
 
-    def _resource(self, row: EntityRow, mixins: dict[int, list[str]]) -> Resource:
+    def _resource(self, row: Record, mixins: Mapping[int, list[str]]) -> Resource:
         return Resource(**self._common(row, mixins))
 
-    def _link(self, row: EntityRow, mixins: dict[int, list[str]], kinds: dict[int, str]) -> Link:
+    def _link(self, row: Record, mixins: Mapping[int, list[str]], kinds: Mapping[int, str]) -> Link:
         target_kind = kinds.get(row.target_pk or 0) or row.attributes.get(TARGET_KIND)
         return Link(
             **self._common(row, mixins),

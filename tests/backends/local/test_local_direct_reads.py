@@ -1,0 +1,168 @@
+"""Read-only requests answer from the direct reader (backends/local/direct.py); what they see
+must be exactly what the ORM path (any write session) sees."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+from occi_server.backends.base import EntityQuery
+from occi_server.backends.local import LocalBackend, default_catalogue
+from occi_server.backends.local.direct import DirectReads
+from occi_server.categories import infrastructure as infra
+from occi_server.db.engine import make_engine
+from occi_server.errors import BadRequest, NotFound
+from occi_server.model import Mixin
+from tests.backends.local.conftest import A, B, compute, inline, storage, storagelink, template
+
+
+def _world(backend: LocalBackend) -> tuple[str, str, str]:
+    """A compute with an inline storage link and a second link, mixins on both."""
+    with backend.session(A) as session:
+        disk = session.create_entity(storage(2.0)).location
+        other = session.create_entity(storage(1.0)).location
+        small = template(session, "itsy")
+        vm = session.create_entity(
+            compute(
+                small,
+                links=[
+                    inline(
+                        infra.STORAGELINK_KIND, disk, **{"occi.storagelink.deviceid": "/dev/vdb"}
+                    )
+                ],
+            )
+        ).location
+        link = session.create_entity(storagelink(vm, other)).location
+    return vm, link, disk
+
+
+def _both(backend: LocalBackend, location: str) -> tuple[object, object]:
+    with backend.session(A, write=True) as session:
+        orm = session.get_entity(location)
+    with backend.session(A, write=False) as session:
+        direct = session.get_entity(location)
+    return orm, direct
+
+
+def test_direct_reader_serves_read_only_sessions(backend: LocalBackend) -> None:
+    assert backend._direct is not None
+    _world(backend)
+    with backend.session(A, write=False) as session:
+        assert session._scope.reader is not None  # type: ignore[attr-defined]
+
+
+def test_resource_with_links_and_mixins_reads_the_same_as_the_orm_path(
+    backend: LocalBackend,
+) -> None:
+    vm, _, _ = _world(backend)
+    orm, direct = _both(backend, vm)
+    assert direct == orm
+    assert len(direct.links) == 2  # type: ignore[attr-defined]
+
+
+def test_link_reads_with_its_end_kinds_as_the_orm_path(backend: LocalBackend) -> None:
+    _, link, _ = _world(backend)
+    orm, direct = _both(backend, link)
+    assert direct == orm
+    assert direct.source_kind == infra.COMPUTE  # type: ignore[attr-defined]
+    assert direct.target_kind == infra.STORAGE  # type: ignore[attr-defined]
+
+
+def test_missing_entity_is_not_found(backend: LocalBackend) -> None:
+    _world(backend)
+    with backend.session(A, write=False) as session, pytest.raises(NotFound):
+        session.get_entity("/compute/nope")
+
+
+def test_other_projects_entities_are_not_found(backend: LocalBackend) -> None:
+    vm, _, _ = _world(backend)
+    with backend.session(B) as session:
+        session.list_locations(EntityQuery())  # B exists
+    with backend.session(B, write=False) as session, pytest.raises(NotFound):
+        session.get_entity(vm)
+
+
+def test_nul_in_a_looked_up_location_is_a_bad_request(backend: LocalBackend) -> None:
+    _world(backend)
+    with backend.session(A, write=False) as session, pytest.raises(BadRequest, match="NUL"):
+        session.get_entity("/compute/\x00")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        EntityQuery(),
+        EntityQuery(kinds=(infra.COMPUTE,)),
+        EntityQuery(kinds=(infra.STORAGE, infra.STORAGELINK)),
+        EntityQuery(kinds=()),
+        EntityQuery(attributes={"occi.storage.size": 2.0}),
+        EntityQuery(location_prefix="/storage/"),
+        EntityQuery(offset=1, limit=2),
+    ],
+)
+def test_listings_read_the_same_as_the_orm_path(backend: LocalBackend, query: EntityQuery) -> None:
+    _world(backend)
+    with backend.session(A, write=True) as session:
+        orm = session.list_locations(query)
+    with backend.session(A, write=False) as session:
+        assert session.list_locations(query) == orm
+
+
+def test_listing_by_mixin_reads_the_same_as_the_orm_path(backend: LocalBackend) -> None:
+    _world(backend)
+    with backend.session(A, write=True) as session:
+        small: Mixin = template(session, "itsy")
+        orm = session.list_locations(EntityQuery(mixins=(small.type_id,)))
+    with backend.session(A, write=False) as session:
+        assert session.list_locations(EntityQuery(mixins=(small.type_id,))) == orm == orm[:1]
+
+
+def test_catalogue_version_reads_the_same_as_the_orm_path(backend: LocalBackend) -> None:
+    _world(backend)
+    with backend.session(A, write=True) as session:
+        orm = session.catalogue_version()
+    with backend.session(A, write=False) as session:
+        assert session.catalogue_version() == orm
+
+
+def test_a_broken_connection_is_replaced_on_the_next_request(backend: LocalBackend) -> None:
+    vm, _, _ = _world(backend)
+    direct = backend._direct
+    assert direct is not None
+    with backend.session(A, write=False) as session:
+        session.get_entity(vm)
+    direct._local.connection.dbapi_connection.close()
+    with pytest.raises(DBAPIError), backend.session(A, write=False) as session:
+        session.get_entity(vm)
+    with backend.session(A, write=False) as session:
+        assert session.get_entity(vm).location == vm
+
+
+def test_each_thread_reads_on_its_own_connection(backend: LocalBackend) -> None:
+    vm, _, _ = _world(backend)
+    seen: list[object] = []
+
+    def read() -> None:
+        with backend.session(A, write=False) as session:
+            seen.append(session.get_entity(vm).location)
+
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == [vm] * 4
+    assert len(backend._direct._opened) >= 4
+
+
+def test_in_memory_sqlite_keeps_to_the_orm_path(engine: Engine) -> None:
+    memory = make_engine("sqlite://")
+    try:
+        assert not DirectReads.supports(memory)
+        assert LocalBackend(memory, default_catalogue())._direct is None
+    finally:
+        memory.dispose()
+    assert DirectReads.supports(engine)
