@@ -107,6 +107,9 @@ def _scenarios(app: App, auth: dict[str, str]) -> dict[str, Callable[[], Awaitab
         )
     )
     location = "/" + compute[1]["location"].split("/", 3)[3]
+    from bench.seed import seed_computes
+
+    seed_computes(os.environ["OCCI_DATABASE_URL"], "bench", 10_000)
     create_headers = {**occi, "Category": f'compute; scheme="{INFRA}"; class="kind"'}
 
     async def create_delete() -> None:
@@ -115,7 +118,10 @@ def _scenarios(app: App, auth: dict[str, str]) -> dict[str, Callable[[], Awaitab
         status = (await loop_call(app, _scope("DELETE", path, auth)))[0]
         assert status == 200, status
 
+    uri_list = {**auth, "Accept": "text/uri-list"}
     return {
+        "listing-10k": lambda: loop_call(app, _scope("GET", "/compute/", uri_list)),
+        "listing-10k-plain": lambda: loop_call(app, _scope("GET", "/compute/", auth)),
         "query": lambda: loop_call(app, _scope("GET", "/-/", auth)),
         "query-json": lambda: loop_call(
             app, _scope("GET", "/-/", {**auth, "Accept": "application/occi+json"})
@@ -172,7 +178,8 @@ def main() -> int:
         for name, run in scenarios.items():
             if args.scenario and name != args.scenario:
                 continue
-            print(f"{name:24} {_time(run, args.requests):8.1f} us/request")
+            count = max(10, args.requests // 200) if name.startswith("listing") else args.requests
+            print(f"{name:24} {_time(run, count):8.1f} us/request")
         if args.scenario:
             profiler = cProfile.Profile()
             run = scenarios[args.scenario]

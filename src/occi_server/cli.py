@@ -169,7 +169,9 @@ def serve(config: Config, config_path: str | None) -> int:
         "h11_max_incomplete_event_size": config.limits.max_header_bytes * 2,
     }
     if config.server.workers > 1:
-        uvicorn.run(APP_FACTORY, workers=config.server.workers, **options)
+        from occi_server.http import workers
+
+        workers.run(APP_FACTORY, config.server.workers, **options)
         return 0
     server = _GracefulServer(uvicorn.Config(APP_FACTORY, **options))
     server.run()

@@ -116,3 +116,61 @@ def test_workers_sharing_a_database_behave_as_one_server(
     assert report.ok, report.text()
     assert len(workers_of(server)) == WORKERS
     assert_consistent(server)
+
+
+def test_each_worker_listens_on_its_own_socket_and_gets_connections(
+    start_server: StartServer,
+) -> None:
+    """SO_REUSEPORT (http/workers.py): a burst of new connections is spread over the workers
+    by the kernel, instead of going to whichever worker's accept loop woke first."""
+    server = start_server(extra_args=("--workers", str(WORKERS)))
+    workers = workers_of(server)
+    assert len(workers) == WORKERS
+    assert sorted(_listening_pids(server.port, [server.process.pid, *workers])) == sorted(  # type: ignore[union-attr]
+        workers
+    )
+    token = server.token("spread")
+    before = {pid: _connections_accepted(pid, server.port) for pid in workers}
+    clients = [httpx.Client(base_url=server.url, timeout=30) for _ in range(24)]
+    try:
+        for client in clients:
+            response = client.get("/-/", headers={"X-Auth-Token": token})
+            assert response.status_code == 200
+        held = {pid: _connections_accepted(pid, server.port) - before[pid] for pid in workers}
+    finally:
+        for client in clients:
+            client.close()
+    assert all(count > 0 for count in held.values()), held
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    found = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            found.add(target[8:-1])
+    return found
+
+
+def _tcp_sockets(port: int) -> list[tuple[str, str, str]]:
+    """(local port, state, inode) of every IPv4 TCP socket on `port` (listening or accepted)."""
+    rows = []
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].split(":")[1], 16)
+        if local_port == port:
+            rows.append((str(local_port), fields[3], fields[9]))
+    return rows
+
+
+def _listening_pids(port: int, pids: list[int]) -> list[int]:
+    listening = {inode for _, state, inode in _tcp_sockets(port) if state == "0A"}
+    return [pid for pid in pids if _socket_inodes(pid) & listening]
+
+
+def _connections_accepted(pid: int, port: int) -> int:
+    established = {inode for _, state, inode in _tcp_sockets(port) if state == "01"}
+    return len(_socket_inodes(pid) & established)

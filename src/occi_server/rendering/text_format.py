@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -98,6 +98,11 @@ class Locator:
         if _HAS_SCHEME.match(location):
             return location
         return self.base_path + _rooted(location)
+
+    def urls(self, locations: Sequence[str]) -> list[str]:
+        """url() of each; stored paths are rooted already, and listings have thousands."""
+        base = self.base_url
+        return [base + loc if loc[:1] == "/" else self.url(loc) for loc in locations]
 
     def url(self, location: str) -> str:
         """Absolute URL (X-OCCI-Location, text/uri-list, Location)."""

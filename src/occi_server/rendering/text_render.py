@@ -34,7 +34,7 @@ class _TextRenderer:
         return [category_value(c, self.locator.base_path) for c in categories]
 
     def _urls(self, paths: Sequence[str]) -> list[str]:
-        return [self.locator.url(path) for path in paths]
+        return self.locator.urls(paths)
 
     def entities(self, entities: Sequence[Entity]) -> Rendered:
         """Text renderings list a collection's locations only (entity_collection, §4.3)."""
@@ -61,7 +61,10 @@ class TextPlainRenderer(_TextRenderer):
         return Rendered(self.media_type, self._lines(entity_structures(entity, self.locator)))
 
     def locations(self, paths: Sequence[str]) -> Rendered:
-        return Rendered(self.media_type, self._lines([(LOCATION, u) for u in self._urls(paths)]))
+        prefix = f"{LOCATION}: "
+        urls = self._urls(paths)
+        body = (prefix + f"\n{prefix}".join(urls) + "\n").encode("utf-8") if urls else b""
+        return Rendered(self.media_type, body)
 
     def created(self, path: str) -> Rendered:
         return self.locations([path])
@@ -107,7 +110,8 @@ class UriListRenderer(_TextRenderer):
     NOT_A_LISTING = "text/uri-list is only available for collections"
 
     def locations(self, paths: Sequence[str]) -> Rendered:
-        body = "".join(f"{url}\n" for url in self._urls(paths)).encode("utf-8")
+        urls = self._urls(paths)
+        body = ("\n".join(urls) + "\n").encode("utf-8") if urls else b""
         return Rendered(self.media_type, body)
 
     def categories(self, categories: Sequence[Category]) -> Rendered:
