@@ -189,7 +189,7 @@ def wrk(
     command = [
         "wrk",
         "-t",
-        "2",
+        str(min(2, connections)),
         "-c",
         str(connections),
         "-d",

@@ -9,6 +9,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from occi_server import __version__
 from occi_server.backends.base import Backend
@@ -73,6 +74,16 @@ class HttpResponse:
     status: int
     rendered: Rendered
     headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Call(NamedTuple):
+    """One dispatched request: what every target handler (`_on_*`) works with."""
+
+    op: Operation
+    route: Route
+    request: HttpRequest
+    occi: OcciRequest
+    renderer: Renderer
 
 
 @dataclass(slots=True)
@@ -178,18 +189,12 @@ class Engine:
                 catalogue_key=(ctx.project_id, version),
             )
             handler = getattr(self, f"_on_{route.target.value}")
-            result: HttpResponse = handler(op, route, request, occi, renderer)
+            result: HttpResponse = handler(Call(op, route, request, occi, renderer))
             return result
 
     # -- targets ----------------------------------------------------------------------------
-    def _on_query(
-        self,
-        op: Operation,
-        route: Route,
-        request: HttpRequest,
-        occi: OcciRequest,
-        renderer: Renderer,
-    ) -> HttpResponse:
+    def _on_query(self, call: Call) -> HttpResponse:
+        op, _, request, occi, renderer = call
         if request.method in ("GET", "HEAD"):
             if occi.categories:
                 found: Sequence[Category] = query.discover(op.registry, occi)
@@ -201,71 +206,45 @@ class Engine:
             query.delete_user_mixins(op, occi)
         return HttpResponse(200, renderer.ok())
 
-    def _on_root(
-        self,
-        op: Operation,
-        route: Route,
-        request: HttpRequest,
-        occi: OcciRequest,
-        renderer: Renderer,
-    ) -> HttpResponse:
+    def _on_root(self, call: Call) -> HttpResponse:
+        op, _, request, occi, renderer = call
         if request.method == "POST":
             # The OGF 1.1 script creates entities by POSTing to the root; dispatch on the kind.
             return self._created(request, renderer, entities.create(op, occi))
-        return self._listing(op, None, request, occi, renderer)
+        return self._listing(call, None)
 
-    def _on_unbound(
-        self,
-        op: Operation,
-        route: Route,
-        request: HttpRequest,
-        occi: OcciRequest,
-        renderer: Renderer,
-    ) -> HttpResponse:
+    def _on_unbound(self, call: Call) -> HttpResponse:
+        op, route, request, occi, renderer = call
         if request.method == "DELETE":
             q = collections.build_query(
                 op, None, occi, request.params, self.limits.max_page_size, prefix=route.path
             )
             collections.delete_all(op, q)
             return HttpResponse(200, renderer.ok())
-        return self._listing(op, None, request, occi, renderer, prefix=route.path)
+        return self._listing(call, None, prefix=route.path)
 
-    def _on_kind(
-        self,
-        op: Operation,
-        route: Route,
-        request: HttpRequest,
-        occi: OcciRequest,
-        renderer: Renderer,
-    ) -> HttpResponse:
+    def _on_kind(self, call: Call) -> HttpResponse:
+        op, route, request, occi, renderer = call
         kind = route.collection
         if request.method == "POST":
             term = request.params.get("action")
             if term is not None:
-                return self._collection_action(op, route, request, occi, renderer, term)
+                return self._collection_action(call, term)
             return self._created(request, renderer, entities.create(op, occi, kind))  # type: ignore[arg-type]
         if request.method == "DELETE":
             q = collections.build_query(op, kind, occi, request.params, self.limits.max_page_size)
             collections.delete_all(op, q)
             return HttpResponse(200, renderer.ok())
-        return self._listing(op, kind, request, occi, renderer)
+        return self._listing(call, kind)
 
-    def _on_mixin(
-        self,
-        op: Operation,
-        route: Route,
-        request: HttpRequest,
-        occi: OcciRequest,
-        renderer: Renderer,
-    ) -> HttpResponse:
+    def _on_mixin(self, call: Call) -> HttpResponse:
+        op, route, request, occi, _ = call
         mixin = route.collection
         assert isinstance(mixin, Mixin)
         if request.method in ("GET", "HEAD"):
-            return self._listing(op, mixin, request, occi, renderer)
+            return self._listing(call, mixin)
         if request.method == "POST" and "action" in request.params:
-            return self._collection_action(
-                op, route, request, occi, renderer, request.params["action"]
-            )
+            return self._collection_action(call, request.params["action"])
         paths = collections.members(op, occi)
         if request.method == "POST":
             collections.associate(op, mixin, paths)
@@ -279,16 +258,10 @@ class Engine:
                 collections.build_query(op, mixin, OcciRequest(), {}, self.limits.max_page_size)
             )
             collections.dissociate(op, mixin, everyone)
-        return self._listing(op, mixin, request, OcciRequest(), renderer)
+        return self._listing(call._replace(occi=OcciRequest()), mixin)
 
-    def _on_entity(
-        self,
-        op: Operation,
-        route: Route,
-        request: HttpRequest,
-        occi: OcciRequest,
-        renderer: Renderer,
-    ) -> HttpResponse:
+    def _on_entity(self, call: Call) -> HttpResponse:
+        op, route, request, occi, renderer = call
         path = route.path
         expected = _if_match(request)
         if request.method in ("GET", "HEAD"):
@@ -331,14 +304,9 @@ class Engine:
 
     # -- shared responses ---------------------------------------------------------------------
     def _listing(
-        self,
-        op: Operation,
-        collection: Kind | Mixin | None,
-        request: HttpRequest,
-        occi: OcciRequest,
-        renderer: Renderer,
-        prefix: str | None = None,
+        self, call: Call, collection: Kind | Mixin | None, prefix: str | None = None
     ) -> HttpResponse:
+        op, _, request, occi, renderer = call
         q = collections.build_query(
             op,
             collection,
@@ -352,15 +320,8 @@ class Engine:
             return HttpResponse(200, renderer.entities(found))
         return HttpResponse(200, renderer.locations(op.session.list_locations(q)))
 
-    def _collection_action(
-        self,
-        op: Operation,
-        route: Route,
-        request: HttpRequest,
-        occi: OcciRequest,
-        renderer: Renderer,
-        term: str,
-    ) -> HttpResponse:
+    def _collection_action(self, call: Call, term: str) -> HttpResponse:
+        op, route, _, occi, renderer = call
         assert route.collection is not None
         q = collections.build_query(
             op, route.collection, OcciRequest(), {}, self.limits.max_page_size

@@ -48,8 +48,16 @@ def one_line(text: str) -> str:
 
 def quote(text: str) -> str:
     """quoted-string with `\\` and `"` escaped (control characters become spaces)."""
+    # Short values (schemes, paths, states) repeat in every rendering: cached, bounded in size.
+    return _quote_short(text) if len(text) <= 200 else _quote(text)
+
+
+def _quote(text: str) -> str:
     escaped = one_line(text).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
+
+
+_quote_short = lru_cache(maxsize=8192)(_quote)
 
 
 def title_text(title: str) -> str:

@@ -22,6 +22,9 @@ ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 LOCATION_PATTERN = re.compile(r"/[A-Za-z0-9._~:@!$&'()*+,;=%/-]{0,510}")
 # occi.core.* values that are row columns, never attribute values.
 FIELD_ATTRIBUTES = ("occi.core.id", "occi.core.source", "occi.core.target")
+# Core tables for bulk inserts of new rows (the ORM's bulk path costs more than the insert).
+_MIXIN_TABLE = EntityMixinRow.metadata.tables["entity_mixins"]
+_INDEX_TABLE = EntityAttributeRow.metadata.tables["entity_attributes"]
 # Values longer than this are indexed by digest (btree keys have size limits).
 _MAX_KEY = 200
 
@@ -104,8 +107,8 @@ def insert(
     _index(scope, row.pk, row.attributes)
     wanted = list(dict.fromkeys(mixins))
     if wanted:
-        scope.db.execute(
-            insert_rows(EntityMixinRow),
+        scope.db.connection().execute(
+            insert_rows(_MIXIN_TABLE),
             [{"entity_pk": row.pk, "mixin": m, "project_id": scope.project_id} for m in wanted],
         )
     return row
@@ -125,8 +128,8 @@ def _clean(attributes: dict[str, Any]) -> dict[str, Any]:
 
 def _index(scope: Scope, pk: int, attributes: dict[str, Any]) -> None:
     if attributes:
-        scope.db.execute(
-            insert_rows(EntityAttributeRow),
+        scope.db.connection().execute(
+            insert_rows(_INDEX_TABLE),
             [
                 {
                     "entity_pk": pk,
