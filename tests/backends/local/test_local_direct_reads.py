@@ -134,28 +134,37 @@ def test_a_broken_connection_is_replaced_on_the_next_request(backend: LocalBacke
     assert direct is not None
     with backend.session(A, write=False) as session:
         session.get_entity(vm)
-    direct._local.connection.dbapi_connection.close()
+    assert direct.idle() == 1
+    direct._idle[0].dbapi_connection.close()  # as a server that dropped it would
     with pytest.raises(DBAPIError), backend.session(A, write=False) as session:
         session.get_entity(vm)
+    assert direct.idle() == 0  # thrown away, not kept
     with backend.session(A, write=False) as session:
         assert session.get_entity(vm).location == vm
+    assert direct.idle() == 1
 
 
-def test_each_thread_reads_on_its_own_connection(backend: LocalBackend) -> None:
+def test_concurrent_readers_use_their_own_connections_and_few_stay_open(
+    backend: LocalBackend,
+) -> None:
     vm, _, _ = _world(backend)
-    seen: list[object] = []
+    direct = backend._direct
+    assert direct is not None
+    seen: list[str] = []
+    inside = threading.Barrier(8)
 
     def read() -> None:
         with backend.session(A, write=False) as session:
             seen.append(session.get_entity(vm).location)
+            inside.wait(timeout=30)  # all eight are in a read at once
 
-    threads = [threading.Thread(target=read) for _ in range(4)]
+    threads = [threading.Thread(target=read) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert seen == [vm] * 4
-    assert len(backend._direct._opened) >= 4
+    assert seen == [vm] * 8
+    assert direct.idle() == direct.max_idle
 
 
 def test_in_memory_sqlite_keeps_to_the_orm_path(engine: Engine) -> None:
