@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -13,7 +18,10 @@ import pytest
 
 from tests.openstack.conftest import TESTBED, OpenStackServer
 
-NOVA = "http://127.0.0.1:8774/"  # the test bed's nova-api (scripts/testbed/configs.sh)
+NOVA_PORT = 8774  # the test bed's nova-api (scripts/testbed/configs.sh)
+NOVA = f"http://127.0.0.1:{NOVA_PORT}/"
+STOP_SECONDS = 15.0
+START_SECONDS = 120.0  # nova-api loads its app after the fork: 3 to 15 s, more on a busy machine
 COMPUTE = 'compute; scheme="http://schemas.ogf.org/occi/infrastructure#"; class="kind"'
 ITSY = 'itsy; scheme="http://schemas.openstack.org/template/resource#"; class="mixin"'
 CIRROS = (
@@ -70,21 +78,91 @@ def test_other_projects_resources_are_404(os_server: OpenStackServer, alice: str
     )
 
 
+@dataclass
+class NovaApi:
+    """The test bed's nova-api: a uWSGI master and its worker, one process group whose leader's
+    pid is in run/nova-api.pid. Stopped and started again the way the test bed does it."""
+
+    command: list[str]
+    environ: dict[str, str]
+
+    @classmethod
+    def of_testbed(cls) -> NovaApi:
+        pid = cls.pid()
+        assert _live(pid), "the test bed's nova-api is not running"
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:-1]
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        return cls(
+            command=[c.decode() for c in command],
+            environ=dict(item.decode().split("=", 1) for item in environ if b"=" in item),
+        )
+
+    @staticmethod
+    def pid() -> int:
+        return int((TESTBED / "run" / "nova-api.pid").read_text())
+
+    def stop(self) -> None:
+        """SIGTERM to the process group, as `scripts/openstack-testbed down` does; SIGKILL if
+        any of it outlives STOP_SECONDS (as a supervisor would). Returns when no process of the
+        group is left and Nova's port refuses connections."""
+        pgid = self.pid()
+        os.killpg(pgid, signal.SIGTERM)
+        if not _until(lambda: not _group(pgid), STOP_SECONDS):
+            warnings.warn(f"nova-api {_group(pgid)} outlived SIGTERM: killed", stacklevel=2)
+            with suppress(ProcessLookupError):
+                os.killpg(pgid, signal.SIGKILL)
+            assert _until(lambda: not _group(pgid), STOP_SECONDS), f"{_group(pgid)} survive"
+        assert _until(lambda: _refused(NOVA_PORT), STOP_SECONDS), "Nova's port stays open"
+
+    def start(self) -> None:
+        with open(TESTBED / "log" / "nova-api-uwsgi.log", "ab") as log:
+            started = subprocess.Popen(
+                self.command,
+                env=self.environ,
+                stdout=log,
+                stderr=log,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        (TESTBED / "run" / "nova-api.pid").write_text(str(started.pid))
+
+    def restore(self) -> None:
+        """Nova answering again, whatever state a test left it in (stopped or gone)."""
+        if _group(self.pid()):
+            with suppress(ProcessLookupError):
+                os.killpg(self.pid(), signal.SIGCONT)
+        else:
+            self.start()
+        assert _until(_nova_answers, START_SECONDS), "nova-api did not come back"
+
+
+@pytest.fixture
+def nova_api(outage: None) -> Iterator[NovaApi]:
+    """The test bed's nova-api, for a test that stops it. However the test ends, Nova answers
+    again before the next test runs (this teardown runs inside the outage lock)."""
+    nova = NovaApi.of_testbed()
+    try:
+        yield nova
+    finally:
+        nova.restore()
+
+
 def test_nova_down_is_503_then_recovers(
-    os_server: OpenStackServer, alice: str, outage: None
+    os_server: OpenStackServer, alice: str, nova_api: NovaApi
 ) -> None:
     """Nova hung (SIGSTOP), then Nova stopped and started again (SIGTERM): 503, then 200.
 
     One test, in this order: the hung case must stop the test bed's own nova-api, never one
-    restarted by this process (a stopped child of a live parent behaves differently)."""
+    restarted by this process (a stopped child of a live parent behaves differently). In both
+    cases Nova itself is first shown not to answer, so a 200 cannot hide behind a Nova that is
+    still up."""
     _nova_hung(os_server, alice)
-    _nova_stopped(os_server, alice)
+    _nova_stopped(os_server, alice, nova_api)
 
 
 def _nova_hung(os_server: OpenStackServer, alice: str) -> None:
-    """The compute listing always asks Nova (servers are never cached), and Nova itself is
-    first shown not to answer, so a 200 cannot hide here."""
-    pid = _live_pid("nova-api")
+    """The compute listing always asks Nova (servers are never cached)."""
+    pid = NovaApi.pid()
     os.killpg(pid, signal.SIGSTOP)
     try:
         with pytest.raises(httpx.TimeoutException):
@@ -97,39 +175,19 @@ def _nova_hung(os_server: OpenStackServer, alice: str) -> None:
     _until_ok(os_server, "/compute/", alice)
 
 
-def _nova_stopped(os_server: OpenStackServer, alice: str) -> None:
-    """Stop nova-api by PID, see 503, start it again the way the test bed does, see 200."""
-    run = TESTBED / "run"
-    pid = _live_pid("nova-api")
-    command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:-1]
-    environ = dict(
-        item.split(b"=", 1)
-        for item in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-        if b"=" in item
-    )
-    os.killpg(pid, signal.SIGTERM)
-    _wait_gone(pid)
-    response = _get(os_server, "/compute/", alice)
-    assert response.status_code == 503, response.text
-    assert "Retry-After" in response.headers or "retry-after" in response.headers
-    log = open(TESTBED / "log" / "nova-api-uwsgi.log", "ab")  # noqa: SIM115
-    started = subprocess.Popen(
-        [c.decode() for c in command],
-        env={k.decode(): v.decode() for k, v in environ.items()},
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-    )
-    (run / "nova-api.pid").write_text(str(started.pid))
+def _nova_stopped(os_server: OpenStackServer, alice: str, nova: NovaApi) -> None:
+    """Stop nova-api, see 503, start it again the way the test bed does, see 200."""
+    nova.stop()
+    try:
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(NOVA, timeout=2)
+        response = _get(os_server, "/compute/", alice)
+        assert response.status_code == 503, response.text
+        assert int(response.headers["retry-after"]) > 0
+    finally:
+        nova.start()
+    assert _until(_nova_answers, START_SECONDS), "nova-api did not come back"
     _until_ok(os_server, "/compute/", alice)
-
-
-def _live_pid(service: str) -> int:
-    """The test bed's process for `service`, checked to be running (not a stale pid file)."""
-    pid = int((TESTBED / "run" / f"{service}.pid").read_text())
-    stat = Path(f"/proc/{pid}/stat")
-    assert stat.exists() and stat.read_text().split()[2] not in "ZX", f"{service} is not running"
-    return pid
 
 
 def _until_ok(server: OpenStackServer, path: str, token: str, timeout: float = 60) -> None:
@@ -139,17 +197,48 @@ def _until_ok(server: OpenStackServer, path: str, token: str, timeout: float = 6
         time.sleep(0.5)
 
 
-def _wait_gone(pid: int) -> None:
-    for _ in range(150):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        state = (
-            Path(f"/proc/{pid}/stat").read_text().split()[2]
-            if Path(f"/proc/{pid}/stat").exists()
-            else "X"
-        )
-        if state == "Z":
-            return
+def _until(condition: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
         time.sleep(0.1)
+    return True
+
+
+def _live(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def _group(pgid: int) -> list[int]:
+    """The live (not zombie) processes of process group `pgid`."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            members.append(int(stat.parent.name))
+    return members
+
+
+def _refused(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def _nova_answers() -> bool:
+    try:
+        return httpx.get(NOVA, timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
