@@ -122,6 +122,11 @@ def _scenarios(app: App, auth: dict[str, str]) -> dict[str, Callable[[], Awaitab
     return {
         "listing-10k": lambda: loop_call(app, _scope("GET", "/compute/", uri_list)),
         "listing-10k-plain": lambda: loop_call(app, _scope("GET", "/compute/", auth)),
+        "page-of-50": lambda: loop_call(app, _scope("GET", "/compute/", auth, "page=1&number=50")),
+        "filter-1-of-10k": lambda: loop_call(
+            app,
+            _scope("GET", "/compute/", {**auth, "X-OCCI-Attribute": 'occi.core.title="vm-5000"'}),
+        ),
         "query": lambda: loop_call(app, _scope("GET", "/-/", auth)),
         "query-json": lambda: loop_call(
             app, _scope("GET", "/-/", {**auth, "Accept": "application/occi+json"})

@@ -175,3 +175,28 @@ def test_in_memory_sqlite_keeps_to_the_orm_path(engine: Engine) -> None:
     finally:
         memory.dispose()
     assert DirectReads.supports(engine)
+
+
+def test_cached_listing_statements_still_see_new_entities(backend: LocalBackend) -> None:
+    """Statements are cached per distinct listing, never their results."""
+    _world(backend)
+    query = EntityQuery(kinds=(infra.STORAGE,))
+    with backend.session(A, write=False) as session:
+        before = session.list_locations(query)
+    with backend.session(A) as session:
+        added = session.create_entity(storage(3.0)).location
+    with backend.session(A, write=False) as session:
+        assert session.list_locations(query) == [*before, added]
+
+
+def test_filter_values_equal_in_python_but_not_in_the_index_are_told_apart(
+    backend: LocalBackend,
+) -> None:
+    """True == 1 == 1.0 in Python; the attribute index keeps "true" and "1" apart."""
+    with backend.session(A) as session:
+        flagged = session.create_entity(storage(1.0, example__flag=True)).location
+        counted = session.create_entity(storage(1.0, example__flag=1)).location
+    with backend.session(A, write=False) as session:
+        assert session.list_locations(EntityQuery(attributes={"example.flag": True})) == [flagged]
+        assert session.list_locations(EntityQuery(attributes={"example.flag": 1})) == [counted]
+        assert session.list_locations(EntityQuery(attributes={"example.flag": 1.0})) == [counted]

@@ -3,11 +3,15 @@ the project's catalogue version, one entity with its links and mixins, a plain l
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
+from collections.abc import Callable, Hashable
 from typing import Any, NamedTuple
 
+from cachetools import LRUCache
 from sqlalchemy import Select, bindparam, or_, select
 
+from occi_server.backends.base import EntityQuery
 from occi_server.backends.local.direct import Prepared, Reader, json_value
 from occi_server.db.tables import CatalogueVersionRow, EntityMixinRow, EntityRow
 
@@ -140,7 +144,50 @@ def taken(reader: Reader, project: str, entity_id: str, location: str) -> tuple[
     return (found[0][0], found[0][1]) if found else None
 
 
-def locations(reader: Reader, statement: Select[Any]) -> list[str]:
-    """A listing's locations: the statement is built per request (filters vary), so it is
-    compiled here; the rows still skip SQLAlchemy's per-row work, which dominates at 10k."""
-    return [location for (location,) in reader.rows(Prepared(statement), {})]
+def locations(reader: Reader, key: Hashable | None, build: Callable[[], Select[Any]]) -> list[str]:
+    """A listing's locations. Its statement varies with the filters, so it is built and compiled
+    here, once per distinct listing (`key`; None when a filter value cannot be a key)."""
+    prepared = _LISTINGS.get(key) if key is not None else None
+    if prepared is None:
+        prepared = Prepared(build())
+        if key is not None:
+            _LISTINGS[key] = prepared
+    return [location for (location,) in reader.rows(prepared, {})]
+
+
+def listing_key(project: str, query: EntityQuery) -> Hashable | None:
+    """Everything a listing's SQL depends on: the same key, the same statement."""
+    key = (
+        project,
+        query.kinds,
+        query.mixins,
+        # With each value's type: True == 1 == 1.0 in Python, not in the attribute index.
+        tuple(sorted((n, type(v).__name__, v) for n, v in query.attributes.items())),
+        query.location_prefix,
+        query.offset,
+        query.limit,
+    )
+    try:
+        hash(key)
+    except TypeError:  # a list or dict filter value
+        return None
+    return key
+
+
+class _LockedLRU:
+    """Compiled listings; a lock because request threads share it (cachetools is not safe)."""
+
+    def __init__(self, size: int) -> None:
+        self._entries: LRUCache[Hashable, Prepared] = LRUCache(maxsize=size)
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Prepared | None:
+        with self._lock:
+            return self._entries.get(key)
+
+    def __setitem__(self, key: Hashable, value: Prepared) -> None:
+        with self._lock:
+            self._entries[key] = value
+
+
+_LISTINGS = _LockedLRU(1024)

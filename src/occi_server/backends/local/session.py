@@ -79,7 +79,11 @@ class LocalSession:
     def list_locations(self, query: EntityQuery) -> list[str]:
         reader = self._scope.reader
         if reader is not None:
-            return reads.locations(reader, queries.locations_statement(self._scope, query))
+            return reads.locations(
+                reader,
+                reads.listing_key(self._scope.project_id, query),
+                lambda: queries.locations_statement(self._scope, query),
+            )
         return queries.locations(self._scope, query)
 
     def list_entities(self, query: EntityQuery) -> list[Entity]:
