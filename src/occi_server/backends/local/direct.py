@@ -84,29 +84,25 @@ class Reader:
         merged = {**bound, **params} if bound else params
         values = tuple(merged[name] for name in order) if order is not None else dict(merged)
         refuse_nul(values.values() if isinstance(values, dict) else values)
-        if self._session is not None:
-            self._session.flush()
-            cursor = self._session.connection().connection.cursor()
-            try:
-                cursor.execute(sql, values)
-                return list(cursor.fetchall())
-            except self._direct.driver_error as error:
-                raise DBAPIError.instance(sql, values, error, self._direct.driver_error) from error
-            finally:
-                cursor.close()
         try:
-            if not self._began:
-                self._began = True
-                if self._direct.explicit_begin:
-                    self._connection.execute("BEGIN")
-            cursor = self._connection.cursor()
+            if self._session is not None:
+                self._session.flush()
+                connection = self._session.connection().connection
+            else:
+                connection = self._connection
+                if not self._began:
+                    self._began = True
+                    if self._direct.explicit_begin:
+                        connection.execute("BEGIN")
+            cursor = connection.cursor()
             try:
                 cursor.execute(sql, values)
                 return list(cursor.fetchall())
             finally:
                 cursor.close()
         except self._direct.driver_error as error:
-            self.broken = True
+            # Only a connection of our own is thrown away; a session's is the session's.
+            self.broken = self._session is None
             raise DBAPIError.instance(sql, values, error, self._direct.driver_error) from error
 
     def scalar(self, prepared: Prepared, params: Mapping[str, Any]) -> Any:
