@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -117,7 +118,13 @@ def test_password_login_sets_a_strict_httponly_cookie_with_a_minted_token(
     assert response.status == 303 and location(response) == "/compute/"
     cookie = next(v for n, v in response.headers if v.startswith("occi_session="))
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Max-Age=" in cookie
-    assert "pw" not in cookie and "bob" not in cookie  # a token, not the Basic credentials
+    # The cookie holds a token minted for bob, not the Basic credentials (a random token may
+    # contain "pw" by chance, so the value itself is checked).
+    value = cookie.partition(";")[0].partition("=")[2]
+    assert value not in ("pw", "bob", base64.b64encode(b"bob:pw").decode())
+    assert isinstance(browser.app.engine.authenticator, LocalAuth)
+    identity = browser.app.engine.authenticator.store.authenticate_token(value)
+    assert identity is not None and identity.user_name == "bob"
     assert "<h1>Compute Resource</h1>" in browser.page("/compute/")
 
 
