@@ -182,6 +182,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         app, auth = _build(Path(tmp))
         scenarios = _scenarios(app, auth)
+        if args.scenario and args.scenario not in scenarios:
+            parser.error(f"no scenario {args.scenario!r}; known: {', '.join(scenarios)}")
         baseline = asyncio.run(_baseline())
         wall, cpu = _time(lambda: _call(baseline, _scope("GET", "/", {})), args.requests)
         print(f"{'':24} {'wall us':>9} {'CPU us':>9}  per request")

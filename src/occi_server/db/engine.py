@@ -25,6 +25,13 @@ from occi_server.errors import BadRequest
 # for a delete of a collection of thousands of entities (seconds, in one transaction), so that
 # writers behind it wait rather than fail with 503; PostgreSQL writers wait without a limit.
 SQLITE_BUSY_TIMEOUT_MS = 60_000
+# WAL pages after which a committing writer copies the WAL back into the database (SQLite's
+# default is 1,000). Creating and deleting a compute dirties about 75 pages, mostly the same
+# index leaves each time: a checkpoint every 4,000 pages copies each of them once per ~50
+# cycles rather than once per ~13. bench.profile's create-delete on 10,000 computes went from
+# 1.8 to 1.3-1.45 ms a cycle; a checkpoint then takes about 13 ms, and the WAL file stays
+# under about 20 MB. (A checkpoint thread of its own was tried: no clear gain over this.)
+SQLITE_WAL_AUTOCHECKPOINT = 4_000
 # The advisory lock key of the single-writer lock on PostgreSQL ("OCCI" in ASCII).
 POSTGRES_WRITE_LOCK = 0x4F434349
 # PostgreSQL connections per process: one per request thread (Starlette's thread pool has 40),
@@ -120,6 +127,7 @@ def _configure_sqlite(engine: Engine) -> None:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_AUTOCHECKPOINT}")
         finally:
             cursor.close()
 

@@ -3,6 +3,7 @@ the embedded backend, in a worker thread otherwise), the answer as ASGI messages
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from urllib.parse import parse_qsl
@@ -132,6 +133,11 @@ class OcciApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                # What start-up built (modules, the catalogue, compiled statements) lives as
+                # long as the process: out of the collector's sight, a full collection scans
+                # only what requests made since (50-65 ms pauses of the event loop before).
+                gc.collect()
+                gc.freeze()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.backend.close()

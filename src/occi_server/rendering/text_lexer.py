@@ -118,19 +118,12 @@ class Scanner:
     def quoted_string(self) -> str:
         """quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE; returns the unescaped text."""
         self.expect('"')
-        chars: list[str] = []
-        while self.pos < len(self.text):
-            char = self.text[self.pos]
-            self.pos += 1
-            if char == '"':
-                return "".join(chars)
-            if char == "\\":
-                if self.pos >= len(self.text):
-                    break
-                char = self.text[self.pos]
-                self.pos += 1
-            chars.append(char)
-        raise self.error("unterminated quoted string")
+        found = _QUOTED_REST.match(self.text, self.pos)
+        if found is None:
+            raise self.error("unterminated quoted string")
+        self.pos = found.end()
+        inner = found.group(1)
+        return _QUOTED_PAIR.sub(r"\1", inner) if "\\" in inner else inner
 
     def parameters(self) -> list[Param]:
         """*( OWS ";" OWS name OWS "=" OWS ( quoted-string / bare-value ) ), trailing ';' allowed.
@@ -164,4 +157,7 @@ class Scanner:
         return Param(name, value, quoted=False)
 
 
+# The rest of a quoted string after its opening quote: its text, then the closing quote.
+_QUOTED_REST = re.compile(r'([^"\\]*(?:\\.[^"\\]*)*)"', re.DOTALL)
+_QUOTED_PAIR = re.compile(r"\\(.)", re.DOTALL)
 _PARAM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")

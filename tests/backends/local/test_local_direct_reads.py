@@ -1,5 +1,6 @@
-"""Read-only requests answer from the direct reader (backends/local/direct.py); what they see
-must be exactly what the ORM path (any write session) sees."""
+"""Read-only requests answer from the direct reader on a connection of their own
+(backends/local/direct.py); what they see must be exactly what a write session, reading on
+its transaction's connection, sees."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from occi_server.backends.local import LocalBackend, default_catalogue
 from occi_server.backends.local.direct import DirectReads
 from occi_server.categories import infrastructure as infra
 from occi_server.db.engine import make_engine
+from occi_server.db.tables import Base
 from occi_server.errors import BadRequest, NotFound
 from occi_server.model import Mixin
 from tests.backends.local.conftest import A, B, compute, inline, storage, storagelink, template
@@ -41,10 +43,10 @@ def _world(backend: LocalBackend) -> tuple[str, str, str]:
 
 def _both(backend: LocalBackend, location: str) -> tuple[object, object]:
     with backend.session(A, write=True) as session:
-        orm = session.get_entity(location)
+        written = session.get_entity(location)
     with backend.session(A, write=False) as session:
         direct = session.get_entity(location)
-    return orm, direct
+    return written, direct
 
 
 def test_direct_reader_serves_read_only_sessions(backend: LocalBackend) -> None:
@@ -54,7 +56,7 @@ def test_direct_reader_serves_read_only_sessions(backend: LocalBackend) -> None:
         assert session._scope.reader is not None  # type: ignore[attr-defined]
 
 
-def test_resource_with_links_and_mixins_reads_the_same_as_the_orm_path(
+def test_resource_with_links_and_mixins_reads_the_same_as_a_write_session(
     backend: LocalBackend,
 ) -> None:
     vm, _, _ = _world(backend)
@@ -63,7 +65,7 @@ def test_resource_with_links_and_mixins_reads_the_same_as_the_orm_path(
     assert len(direct.links) == 2  # type: ignore[attr-defined]
 
 
-def test_link_reads_with_its_end_kinds_as_the_orm_path(backend: LocalBackend) -> None:
+def test_link_reads_with_its_end_kinds_as_a_write_session(backend: LocalBackend) -> None:
     _, link, _ = _world(backend)
     orm, direct = _both(backend, link)
     assert direct == orm
@@ -103,7 +105,9 @@ def test_nul_in_a_looked_up_location_is_a_bad_request(backend: LocalBackend) -> 
         EntityQuery(offset=1, limit=2),
     ],
 )
-def test_listings_read_the_same_as_the_orm_path(backend: LocalBackend, query: EntityQuery) -> None:
+def test_listings_read_the_same_as_a_write_session(
+    backend: LocalBackend, query: EntityQuery
+) -> None:
     _world(backend)
     with backend.session(A, write=True) as session:
         orm = session.list_locations(query)
@@ -111,7 +115,7 @@ def test_listings_read_the_same_as_the_orm_path(backend: LocalBackend, query: En
         assert session.list_locations(query) == orm
 
 
-def test_listing_by_mixin_reads_the_same_as_the_orm_path(backend: LocalBackend) -> None:
+def test_listing_by_mixin_reads_the_same_as_a_write_session(backend: LocalBackend) -> None:
     _world(backend)
     with backend.session(A, write=True) as session:
         small: Mixin = template(session, "itsy")
@@ -120,7 +124,7 @@ def test_listing_by_mixin_reads_the_same_as_the_orm_path(backend: LocalBackend) 
         assert session.list_locations(EntityQuery(mixins=(small.type_id,))) == orm == orm[:1]
 
 
-def test_catalogue_version_reads_the_same_as_the_orm_path(backend: LocalBackend) -> None:
+def test_catalogue_version_reads_the_same_as_a_write_session(backend: LocalBackend) -> None:
     _world(backend)
     with backend.session(A, write=True) as session:
         orm = session.catalogue_version()
@@ -167,11 +171,19 @@ def test_concurrent_readers_use_their_own_connections_and_few_stay_open(
     assert direct.idle() == direct.max_idle
 
 
-def test_in_memory_sqlite_keeps_to_the_orm_path(engine: Engine) -> None:
+def test_in_memory_sqlite_reads_on_its_transaction_connection(engine: Engine) -> None:
+    """A second connection to an in-memory database would see another, empty database."""
     memory = make_engine("sqlite://")
     try:
         assert not DirectReads.supports(memory)
-        assert LocalBackend(memory, default_catalogue())._direct is None
+        Base.metadata.create_all(memory)
+        backend = LocalBackend(memory, default_catalogue())
+        assert backend._direct is None
+        with backend.session(A) as session:
+            vm = session.create_entity(compute()).location
+        with backend.session(A, write=False) as session:
+            assert session.get_entity(vm).location == vm
+            assert session.list_locations(EntityQuery(kinds=(infra.COMPUTE,))) == [vm]
     finally:
         memory.dispose()
     assert DirectReads.supports(engine)

@@ -143,6 +143,22 @@ def test_an_exhausted_pool_is_a_conflict(engine: Engine) -> None:
             _alloc(s, other.location, "tiny")
 
 
+def test_a_failed_allocation_leaves_no_interface_behind(engine: Engine) -> None:
+    """The interface is written by direct statements inside the ORM's savepoint: rolling the
+    savepoint back takes it away, and the rest of the transaction still commits."""
+    backend = _tiny_backend(engine)
+    with backend.session(A) as s:
+        _alloc(s, s.create_entity(compute()).location, "tiny")  # the pool's only address
+    with backend.session(B) as s:
+        other = s.create_entity(compute()).location
+        with pytest.raises(Conflict, match="tiny"):
+            _alloc(s, other, "tiny")
+        assert as_resource(s.get_entity(other)).links == []
+    with backend.session(B) as s:
+        assert as_resource(s.get_entity(other)).links == []
+        assert s.list_locations(EntityQuery(kinds=(infra.NETWORKINTERFACE,))) == []
+
+
 def test_floating_ips_and_public_interfaces_never_share_an_address(backend: LocalBackend) -> None:
     seen: list[str] = []
     for ctx in (A, B):

@@ -6,14 +6,14 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from occi_server.backends.base import CloudSession
 from occi_server.backends.local import compute, floating_ips, instance, network, security, storage
 from occi_server.backends.local.catalogue import CloudCatalogue, default_catalogue
-from occi_server.backends.local.direct import DirectReads, Reader
+from occi_server.backends.local.direct import DirectReads, Driver, Reader
 from occi_server.backends.local.links import LINK_KINDS, LinkRules
 from occi_server.backends.local.rules import KindRules
 from occi_server.backends.local.scope import Cloud, Scope
@@ -32,10 +32,11 @@ class LocalBackend:
 
     def __init__(self, engine: Engine, cloud: CloudCatalogue | None = None) -> None:
         self._engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False, autoflush=True)
+        self._driver = Driver.of(engine)
         # Reads need no write lock: on SQLite they begin DEFERRED and run beside a writer.
+        self._read_engine = engine.execution_options(occi_read_only=True)
         self._read_sessions = sessionmaker(
-            engine.execution_options(occi_read_only=True), expire_on_commit=False, autoflush=True
+            self._read_engine, expire_on_commit=False, autoflush=True
         )
         self._single_writer = threading.RLock() if is_sqlite(engine) else None
         self._direct = DirectReads(engine) if DirectReads.supports(engine) else None
@@ -109,14 +110,17 @@ class LocalBackend:
                 with self._read_only(ctx, self._direct) as session:
                     yield session
             else:
-                sessions = self._sessions if writing else self._read_sessions
-                with self._writer_turn(writing), sessions() as db, db.begin():
-                    direct = self._direct
-                    joined = Reader.joined(direct, db) if direct is not None else None
-                    scope = Scope(ctx, self._cloud, db, reader=joined)
+                engine = self._engine if writing else self._read_engine
+                with (
+                    self._writer_turn(writing),
+                    engine.connect() as connection,
+                    connection.begin(),
+                    self._joined(ctx, connection) as scope,
+                ):
                     if not seeded:
                         network.ensure_provider_networks(scope)
                     yield LocalSession(scope, self._rules, self._implemented)
+                    scope.flush()  # what the ORM holds goes in before the commit
         except OcciError:
             raise
         except IntegrityError as error:
@@ -131,6 +135,28 @@ class LocalBackend:
                 self._seeded.add(ctx.project_id)
 
     @contextmanager
+    def _joined(self, ctx: RequestContext, connection: Connection) -> Iterator[Scope]:
+        """A scope on `connection`'s transaction: direct statements and, when a rule needs
+        one, an ORM session on the same connection (it never commits; the connection does)."""
+        reader = Reader.joined(self._driver, connection)
+        scope = Scope(
+            ctx,
+            self._cloud,
+            reader,
+            open_db=lambda: Session(
+                bind=connection,
+                join_transaction_mode="rollback_only",
+                expire_on_commit=False,
+                autoflush=True,
+            ),
+        )
+        reader.before = scope.flush
+        try:
+            yield scope
+        finally:
+            scope.close()
+
+    @contextmanager
     def _read_only(self, ctx: RequestContext, direct: DirectReads) -> Iterator[LocalSession]:
         """The direct reader first; an ORM session (its own read transaction) only if needed."""
         with ExitStack() as stack:
@@ -141,7 +167,7 @@ class LocalBackend:
                 return db
 
             reader = stack.enter_context(direct.reader())
-            scope = Scope(ctx, self._cloud, open_db=open_db, reader=reader)
+            scope = Scope(ctx, self._cloud, reader, open_db=open_db)
             yield LocalSession(scope, self._rules, self._implemented)
 
     def _writer_turn(self, writing: bool) -> AbstractContextManager[object]:

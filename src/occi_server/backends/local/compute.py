@@ -28,9 +28,9 @@ from occi_server.backends.local.states import (
     resize_pending,
     settle,
 )
+from occi_server.backends.local.store import EntityRecord
 from occi_server.backends.local.templates import OS_SCHEME, flavor_mixin, pick_one
 from occi_server.categories import infrastructure as infra
-from occi_server.db.tables import EntityRow
 from occi_server.errors import BadRequest, Conflict
 from occi_server.model import Mixin
 
@@ -83,7 +83,7 @@ class ComputeRules(KindRules):
         settle(attributes, "running")
         return mixins
 
-    def after_create(self, scope: Scope, row: EntityRow, draft: EntityDraft) -> None:
+    def after_create(self, scope: Scope, row: EntityRecord, draft: EntityDraft) -> None:
         password = credentials.take_password(dict(draft.attributes))
         if password is not None:
             credentials.set_password(scope, row, password)
@@ -95,7 +95,7 @@ class ComputeRules(KindRules):
         if pools:
             floating_ips.refresh(scope, row)
 
-    def before_update(self, scope: Scope, row: EntityRow, change: Update) -> None:
+    def before_update(self, scope: Scope, row: EntityRecord, change: Update) -> None:
         lookup = _lookup(scope, change.add)
         # Templates the entity already carries are no change (a PUT re-sends them).
         added = [m for m in change.add if m.type_id not in change.current]
@@ -127,7 +127,7 @@ class ComputeRules(KindRules):
         return [*state_actions, *instance.applicable(attributes, self._floating)]
 
     def invoke(
-        self, scope: Scope, row: EntityRow, action: str, parameters: dict[str, Any]
+        self, scope: Scope, row: EntityRecord, action: str, parameters: dict[str, Any]
     ) -> ActionOutcome:
         if action in instance.ACTIONS:
             return instance.invoke(scope, row, action, parameters)
@@ -146,12 +146,12 @@ class ComputeRules(KindRules):
         attributes[STATE] = target
         settle(attributes, message)
         store.write_attributes(scope, row, attributes)
-        store.bump(row)
+        store.bump(scope, row)
         return outcome
 
 
 def _rebuild(
-    scope: Scope, row: EntityRow, change: Update, image: Mixin, old_images: list[str]
+    scope: Scope, row: EntityRecord, change: Update, image: Mixin, old_images: list[str]
 ) -> None:
     """A new OS: the old one goes, links (attached volumes, interfaces) and state stay."""
     _image(scope, image.type_id)

@@ -17,8 +17,8 @@ from typing import Any
 
 from occi_server.backends.local import private
 from occi_server.backends.local.scope import Scope
+from occi_server.backends.local.store import EntityRecord
 from occi_server.categories import openstack
-from occi_server.db.tables import EntityRow
 from occi_server.errors import BadRequest, Conflict
 from occi_server.identity.passwords import hash_password, verify_password
 
@@ -38,11 +38,11 @@ def take_password(attributes: dict[str, Any]) -> str | None:
     return password
 
 
-def set_password(scope: Scope, row: EntityRow, password: str) -> None:
+def set_password(scope: Scope, row: EntityRecord, password: str) -> None:
     private.put(scope, row, private.ADMIN_PWD_HASH, hash_password(password))
 
 
-def password_matches(scope: Scope, row: EntityRow, password: str) -> bool:
+def password_matches(scope: Scope, row: EntityRecord, password: str) -> bool:
     stored = private.get(scope, row, private.ADMIN_PWD_HASH)
     return verify_password(password, stored if isinstance(stored, str) else None)
 

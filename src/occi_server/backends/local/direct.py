@@ -1,27 +1,31 @@
-"""The hottest reads, run as compiled SQL on the database driver's own connection.
+"""The hot statements, run as compiled SQL on the database driver's own connection.
 
-SQLAlchemy still builds and compiles every statement (once per dialect). What this skips is
-its per-execution work: on SQLite a key lookup costs about 2 µs in the driver and about 90 µs
-through a Connection, 180 µs through a Session, and every request makes a few of them (the
-catalogue version, one entity with its links). Measured with `python -m bench.profile`.
+SQLAlchemy still builds and compiles every statement (once per dialect) and supplies its bind
+processors (JSON, dates). What this skips is its per-execution work: on SQLite a key lookup
+costs about 2 µs in the driver and about 90 µs through a Connection, 180 µs through a Session,
+and every request makes a few of them (the catalogue version, one entity with its links, and
+for writes the entity's rows). Measured with `python -m bench.profile`.
 
-Only read-only requests use this; anything it cannot answer falls to the ORM session. Driver
-errors are re-raised as SQLAlchemy's exceptions, so callers translate them as they always did.
+A read-only request reads on a connection of its own (DirectReads); a write request's Reader
+is joined to the SQLAlchemy connection that holds its transaction, so direct statements and
+the ORM (for the tables that still use it) share one transaction. Driver errors are re-raised
+as SQLAlchemy's exceptions, so callers translate them as they always did.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import operator
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -31,7 +35,8 @@ from occi_server.db.engine import make_engine, refuse_nul
 
 class Prepared:
     """A statement compiled once per dialect: its SQL, its parameters in the driver's order
-    (positional drivers) and the values already bound in it."""
+    (positional drivers), the values already bound in it and the bind processors of its
+    parameters (JSON text, dates on SQLite)."""
 
     __slots__ = ("_compiled", "_statement")
 
@@ -48,77 +53,139 @@ class Prepared:
                     dialect=dialect, compile_kwargs={"render_postcompile": True}
                 ),
             )
-            order = tuple(compiled.positiontup or ()) if compiled.positional else None
-            found = CompiledSql(compiled.string, order, dict(compiled.params))
+            order = _in_order(tuple(compiled.positiontup or ())) if compiled.positional else None
+            processors: dict[str, Callable[[Any], Any]] = {}
+            for name, bind in compiled.binds.items():
+                processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+                if processor is not None:
+                    processors[name] = processor
+            found = CompiledSql(compiled.string, order, dict(compiled.params), processors)
             self._compiled[dialect.name] = found
         return found
 
 
 class CompiledSql(NamedTuple):
     sql: str
-    order: tuple[str, ...] | None  # parameter names in placeholder order; None: named style
+    # Parameters in placeholder order, as a tuple, for positional drivers; None: named style.
+    order: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None
     bound: dict[str, Any]  # values bound in the statement itself
+    processors: dict[str, Callable[[Any], Any]]  # by parameter name; only those that have one
+
+
+@dataclass(frozen=True, slots=True)
+class Driver:
+    """What the direct path needs to know of a database driver."""
+
+    dialect: Dialect
+    error: type[Exception]  # the driver's base exception
+    explicit_begin: bool  # pysqlite runs with its own transaction handling off (db/engine.py)
+
+    @classmethod
+    def of(cls, engine: Engine) -> Driver:
+        dialect = engine.dialect
+        return cls(dialect, dialect.loaded_dbapi.Error, dialect.name == "sqlite")
 
 
 class Reader:
-    """One request's reads in one transaction (one snapshot): on the thread's own connection
-    (read-only requests), or inside a write transaction on its session's connection (`joined`),
-    where the session's pending changes are flushed first so that the reads see them."""
+    """One request's statements in one transaction: on a connection of its own (read-only
+    requests: one snapshot), or `joined` to the SQLAlchemy connection of a write transaction,
+    where `before` first flushes what the ORM has pending so that both see the same rows."""
 
-    def __init__(self, direct: DirectReads, connection: Any) -> None:
-        self._direct = direct
+    def __init__(
+        self, driver: Driver, connection: Any, before: Callable[[], None] | None = None
+    ) -> None:
+        self._driver = driver
         self._connection = connection  # the driver's own connection
         self._began = False
-        self._session: Session | None = None
+        self._joined = False
+        self.before = before  # called before every statement
         self.broken = False  # a driver error: the connection is not reused
 
     @classmethod
-    def joined(cls, direct: DirectReads, session: Session) -> Reader:
-        reader = cls(direct, None)
-        reader._session = session
-        reader._began = True  # the session owns the transaction
+    def joined(
+        cls, driver: Driver, connection: Connection, before: Callable[[], None] | None = None
+    ) -> Reader:
+        reader = cls(driver, connection.connection.dbapi_connection, before)
+        reader._began = reader._joined = True  # the connection owns the transaction
         return reader
 
     def rows(self, prepared: Prepared, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        sql, order, bound = prepared.for_dialect(self._direct.dialect)
-        merged = {**bound, **params} if bound else params
-        values = tuple(merged[name] for name in order) if order is not None else dict(merged)
-        refuse_nul(values.values() if isinstance(values, dict) else values)
-        try:
-            if self._session is not None:
-                self._session.flush()
-                connection = self._session.connection().connection
-            else:
-                connection = self._connection
-                if not self._began:
-                    self._began = True
-                    if self._direct.explicit_begin:
-                        connection.execute("BEGIN")
-            cursor = connection.cursor()
-            try:
-                cursor.execute(sql, values)
-                return list(cursor.fetchall())
-            finally:
-                cursor.close()
-        except self._direct.driver_error as error:
-            # Only a connection of our own is thrown away; a session's is the session's.
-            self.broken = self._session is None
-            raise DBAPIError.instance(sql, values, error, self._direct.driver_error) from error
+        """The rows a query (or a statement with RETURNING) gives."""
+        return cast(list[tuple[Any, ...]], self._run(prepared, (params,), "rows"))
 
     def scalar(self, prepared: Prepared, params: Mapping[str, Any]) -> Any:
         found = self.rows(prepared, params)
         return found[0][0] if found else None
 
+    def execute(self, prepared: Prepared, params: Mapping[str, Any]) -> int:
+        """Run a statement without results; the number of rows it touched."""
+        return cast(int, self._run(prepared, (params,), "count"))
+
+    def execute_many(self, prepared: Prepared, params: Sequence[Mapping[str, Any]]) -> None:
+        """Run a statement without results once per parameter set (a bulk insert, say)."""
+        if params:
+            self._run(prepared, params, "many")
+
+    def _run(self, prepared: Prepared, params: Sequence[Mapping[str, Any]], mode: str) -> Any:
+        sql, order, bound, processors = prepared.for_dialect(self._driver.dialect)
+        values = [_bind(order, bound, processors, one) for one in params]
+        for one in values:
+            refuse_nul(one.values() if isinstance(one, dict) else one)
+        try:
+            if self.before is not None:
+                self.before()
+            connection = self._connection
+            if not self._began:
+                self._began = True
+                if self._driver.explicit_begin:
+                    connection.execute("BEGIN")
+            cursor = connection.cursor()
+            try:
+                if mode == "many":
+                    cursor.executemany(sql, values)
+                    return None
+                cursor.execute(sql, values[0])
+                return list(cursor.fetchall()) if mode == "rows" else cursor.rowcount
+            finally:
+                cursor.close()
+        except self._driver.error as error:
+            # Only a connection of our own is thrown away; a joined one is its owner's.
+            self.broken = not self._joined
+            raise DBAPIError.instance(sql, values, error, self._driver.error) from error
+
     def end(self) -> None:
-        if not self._began or self._session is not None:
+        if not self._began or self._joined:
             return
         try:
-            if self._direct.explicit_begin:
+            if self._driver.explicit_begin:
                 self._connection.execute("COMMIT")
             else:
                 self._connection.rollback()  # read-only: nothing to keep
-        except self._direct.driver_error:
+        except self._driver.error:
             self.broken = True
+
+
+def _in_order(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    if len(names) == 1:  # itemgetter of one name gives the value, not a tuple
+        (name,) = names
+        return lambda values: (values[name],)
+    return operator.itemgetter(*names) if names else lambda values: ()
+
+
+def _bind(
+    order: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None,
+    bound: dict[str, Any],
+    processors: dict[str, Callable[[Any], Any]],
+    params: Mapping[str, Any],
+) -> tuple[Any, ...] | dict[str, Any]:
+    """Parameters as the driver takes them: processed, and in placeholder order if positional."""
+    merged: Mapping[str, Any] = params
+    if bound or processors:
+        merged = {**bound, **params}
+        for name, processor in processors.items():
+            if name in merged:
+                merged[name] = processor(merged[name])
+    return order(merged) if order is not None else dict(merged)
 
 
 class DirectReads:
@@ -128,10 +195,7 @@ class DirectReads:
     def __init__(self, engine: Engine, max_idle: int = 4) -> None:
         # Its own engine: these connections are managed here, not by the ORM's pool.
         self._engine = make_engine(engine.url, poolclass=NullPool)
-        self.dialect = self._engine.dialect
-        # pysqlite runs with its own transaction handling switched off (db/engine.py).
-        self.explicit_begin = self.dialect.name == "sqlite"
-        self.driver_error: type[Exception] = self.dialect.loaded_dbapi.Error
+        self.driver = Driver.of(self._engine)
         self.max_idle = max_idle
         self._idle: list[Any] = []
         self._lock = threading.Lock()
@@ -150,7 +214,7 @@ class DirectReads:
             connection = self._idle.pop() if self._idle else None
         if connection is None:
             connection = self._engine.raw_connection()
-        reader = Reader(self, connection.dbapi_connection)
+        reader = Reader(self.driver, connection.dbapi_connection)
         try:
             yield reader
         finally:

@@ -18,13 +18,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from occi_server.backends.local import addresses, links, network, private, store
 from occi_server.backends.local.catalogue import CloudCatalogue, FloatingPool, NetworkSpec
 from occi_server.backends.local.rules import Update
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.states import FLOATING_IP
+from occi_server.backends.local.store import EntityRecord
 from occi_server.categories import infrastructure as infra
 from occi_server.categories import openstack
 from occi_server.categories.templates import floating_pool, sanitize_term
@@ -93,7 +92,7 @@ def space(catalogue: CloudCatalogue, pool: FloatingPool) -> addresses.AddressSpa
     return addresses.AddressSpace(key, net, frozenset(reserved), gateway)
 
 
-def allocate(scope: Scope, compute: EntityRow, pool: FloatingPool) -> EntityRow:
+def allocate(scope: Scope, compute: EntityRecord, pool: FloatingPool) -> EntityRecord:
     """Take a free address of `pool` for `compute`: a new interface to the public network."""
     spec = public_network(scope.cloud.catalogue)
     target = store.find(scope, network.provider_location(spec)) if spec else None
@@ -119,25 +118,26 @@ def allocate(scope: Scope, compute: EntityRow, pool: FloatingPool) -> EntityRow:
     return link
 
 
-def held(scope: Scope, compute: EntityRow, excluding: int | None = None) -> list[EntityRow]:
+def held(scope: Scope, compute: EntityRecord, excluding: int | None = None) -> list[EntityRecord]:
     """The compute's floating-IP interfaces, oldest first."""
-    rows = scope.db.scalars(
-        select(EntityRow)
+    rows = store.records(
+        scope,
+        store.select_records()
         .where(
             EntityRow.source_pk == compute.pk,
             EntityRow.kind == infra.NETWORKINTERFACE,
         )
-        .order_by(EntityRow.pk)
-    ).all()
+        .order_by(EntityRow.pk),
+    )
     pools = private.values_of(scope, [r.pk for r in rows], private.FLOATING_POOL)
     return [r for r in rows if r.pk in pools and r.pk != excluding]
 
 
-def is_floating(scope: Scope, link: EntityRow) -> bool:
+def is_floating(scope: Scope, link: EntityRecord) -> bool:
     return private.get(scope, link, private.FLOATING_POOL) is not None
 
 
-def release(scope: Scope, compute: EntityRow, address: Any) -> str:
+def release(scope: Scope, compute: EntityRecord, address: Any) -> str:
     """Give back the address named (default: the last allocated); its interface goes."""
     holding = held(scope, compute)
     if not holding:
@@ -156,15 +156,14 @@ def release(scope: Scope, compute: EntityRow, address: Any) -> str:
     return str(chosen.attributes.get(links.IF_ADDRESS))
 
 
-def drop(scope: Scope, link: EntityRow) -> None:
+def drop(scope: Scope, link: EntityRecord) -> None:
     addresses.release(scope, link.pk)
     store.bump_pks(scope, [link.target_pk])
-    scope.db.delete(link)
-    scope.db.flush()
+    store.delete_entities(scope, [link])
 
 
 def current(
-    scope: Scope, compute: EntityRow, excluding: int | None = None
+    scope: Scope, compute: EntityRecord, excluding: int | None = None
 ) -> tuple[str | None, list[str]]:
     """(the first floating address, the pool mixins held) as the compute should show them."""
     holding = held(scope, compute, excluding)
@@ -183,7 +182,7 @@ def show(attributes: dict[str, Any], first: str | None) -> None:
         attributes[FLOATING_IP] = first
 
 
-def refresh(scope: Scope, compute: EntityRow, excluding: int | None = None) -> None:
+def refresh(scope: Scope, compute: EntityRecord, excluding: int | None = None) -> None:
     """Write the compute's floating-IP attribute and pool mixins after a change."""
     first, held_pools = current(scope, compute, excluding)
     attributes = dict(compute.attributes)
@@ -192,10 +191,10 @@ def refresh(scope: Scope, compute: EntityRow, excluding: int | None = None) -> N
     present = store.mixins_of(scope, compute)
     store.remove_mixins(scope, compute, [m for m in present if is_pool(m) and m not in held_pools])
     store.add_mixins(scope, compute, held_pools)
-    store.bump(compute)
+    store.bump(scope, compute)
 
 
-def on_update(scope: Scope, row: EntityRow, change: Update) -> None:
+def on_update(scope: Scope, row: EntityRecord, change: Update) -> None:
     """Pool mixins added allocate one address each; pool mixins removed release theirs."""
     catalogue = scope.cloud.catalogue
     added = [m for m in change.add if is_pool(m.type_id) and m.type_id not in change.current]
@@ -216,7 +215,7 @@ class InterfaceRules(links.LinkRules):
     """Network interfaces; a floating IP's interface keeps its address and, when deleted on
     its own, updates the compute it belonged to."""
 
-    def before_update(self, scope: Scope, row: EntityRow, change: Update) -> None:
+    def before_update(self, scope: Scope, row: EntityRecord, change: Update) -> None:
         if is_floating(scope, row):
             wanted = change.attributes.get(links.IF_ADDRESS)
             if wanted != row.attributes.get(links.IF_ADDRESS):
@@ -227,10 +226,10 @@ class InterfaceRules(links.LinkRules):
             return
         super().before_update(scope, row, change)
 
-    def before_delete(self, scope: Scope, row: EntityRow) -> None:
+    def before_delete(self, scope: Scope, row: EntityRecord) -> None:
         super().before_delete(scope, row)
         if row.source_pk is None or not is_floating(scope, row):
             return
-        compute = scope.db.get(EntityRow, row.source_pk)
+        compute = store.by_pk(scope, row.source_pk)
         if compute is not None:
             refresh(scope, compute, excluding=row.pk)

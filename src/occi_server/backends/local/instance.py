@@ -17,8 +17,8 @@ from occi_server.backends.local.states import (
     resize_pending,
     settle,
 )
+from occi_server.backends.local.store import EntityRecord
 from occi_server.categories import openstack
-from occi_server.db.tables import EntityRow
 from occi_server.errors import BadRequest, Conflict
 from occi_server.model import Mixin
 
@@ -44,7 +44,9 @@ def applicable(attributes: Mapping[str, Any], floating: bool) -> list[str]:
     return found
 
 
-def invoke(scope: Scope, row: EntityRow, action: str, parameters: dict[str, Any]) -> ActionOutcome:
+def invoke(
+    scope: Scope, row: EntityRecord, action: str, parameters: dict[str, Any]
+) -> ActionOutcome:
     outcome: ActionOutcome = None
     if action == CONFIRM:
         resize.confirm(scope, row)
@@ -65,11 +67,11 @@ def invoke(scope: Scope, row: EntityRow, action: str, parameters: dict[str, Any]
         resize.check_not_pending(row, "create_image")
         outcome = snapshot(scope, row, parameters.get(openstack.IMAGE_NAME))
         _note(scope, row, f"image {outcome.term} created")
-    store.bump(row)
+    store.bump(scope, row)
     return outcome
 
 
-def change_password(scope: Scope, row: EntityRow, parameters: dict[str, Any]) -> None:
+def change_password(scope: Scope, row: EntityRecord, parameters: dict[str, Any]) -> None:
     resize.check_not_pending(row, "chg_pwd")
     state = occi_state(row.attributes)
     if state != ACTIVE:
@@ -81,7 +83,7 @@ def change_password(scope: Scope, row: EntityRow, parameters: dict[str, Any]) ->
     _note(scope, row, "administrative password changed")
 
 
-def snapshot(scope: Scope, row: EntityRow, name: Any) -> Mixin:
+def snapshot(scope: Scope, row: EntityRecord, name: Any) -> Mixin:
     """The compute's disk becomes an OS template of this project (409 when the name is used)."""
     chosen = str(name or f"{row.id}-snapshot")
     base = next(
@@ -101,7 +103,7 @@ def find_image(scope: Scope, type_id: str) -> Image | None:
     )
 
 
-def _note(scope: Scope, row: EntityRow, message: str) -> None:
+def _note(scope: Scope, row: EntityRecord, message: str) -> None:
     attributes = dict(row.attributes)
     settle(attributes, message)
     store.write_attributes(scope, row, attributes)

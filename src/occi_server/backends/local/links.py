@@ -44,12 +44,12 @@ class NewLink:
     target_kind: str | None = None
     id: str | None = None
     location: str | None = None
-    source_row: EntityRow | None = field(default=None)
+    source_row: store.EntityRecord | None = field(default=None)
     # Where an interface's address comes from when not its target's range (floating IPs).
     space: addresses.AddressSpace | None = None
 
 
-def create_link(scope: Scope, link: NewLink) -> EntityRow:
+def create_link(scope: Scope, link: NewLink) -> store.EntityRecord:
     kind = link.kind.type_id
     source = link.source_row or _source(scope, link.source)
     target_row, target = _target(scope, kind, link.target)
@@ -71,7 +71,7 @@ def create_link(scope: Scope, link: NewLink) -> EntityRow:
         attributes.setdefault(MAC, _unique_mac(scope))
         attributes["occi.networkinterface.state"] = "active"
     entity_id, location = store.new_identity(scope, link.id, link.location, link.kind.location)
-    row = store.insert(
+    row = store.insert_entity(
         scope,
         entity_id=entity_id,
         kind=kind,
@@ -90,13 +90,13 @@ def create_link(scope: Scope, link: NewLink) -> EntityRow:
 
 
 class LinkRules(KindRules):
-    def before_update(self, scope: Scope, row: EntityRow, change: Update) -> None:
+    def before_update(self, scope: Scope, row: store.EntityRecord, change: Update) -> None:
         if row.kind != infra.NETWORKINTERFACE or infra.IPNETWORKINTERFACE not in change.current:
             return
         wanted = change.attributes.get(IF_ADDRESS)
         if wanted == row.attributes.get(IF_ADDRESS):
             return
-        target = scope.db.get(EntityRow, row.target_pk) if row.target_pk is not None else None
+        target = store.by_pk(scope, row.target_pk) if row.target_pk is not None else None
         if target is None:
             return
         addresses.release(scope, row.pk)
@@ -105,7 +105,7 @@ class LinkRules(KindRules):
             {IF_ADDRESS: address, IF_ALLOCATION: "static" if wanted else "dynamic"}
         )
 
-    def before_delete(self, scope: Scope, row: EntityRow) -> None:
+    def before_delete(self, scope: Scope, row: store.EntityRecord) -> None:
         addresses.release(scope, row.pk)
         store.bump_pks(scope, [row.source_pk, row.target_pk])
 
@@ -124,7 +124,7 @@ def local_path(scope: Scope, reference: str) -> str | None:
     raise BadRequest(f"{reference!r} is neither a path nor an http(s) URI")
 
 
-def _source(scope: Scope, reference: str) -> EntityRow:
+def _source(scope: Scope, reference: str) -> store.EntityRecord:
     path = local_path(scope, reference) if reference else None
     row = store.find(scope, path) if path else None
     if row is None or store.is_link(row):
@@ -132,7 +132,7 @@ def _source(scope: Scope, reference: str) -> EntityRow:
     return row
 
 
-def _target(scope: Scope, kind: str, reference: str) -> tuple[EntityRow | None, str]:
+def _target(scope: Scope, kind: str, reference: str) -> tuple[store.EntityRecord | None, str]:
     path = local_path(scope, reference) if reference else ""
     if path is None:
         if kind in ENDS:
@@ -148,7 +148,7 @@ def _term(type_id: str) -> str:
     return type_id.rpartition("#")[2]
 
 
-def _check_detached(scope: Scope, storage: EntityRow) -> None:
+def _check_detached(scope: Scope, storage: store.EntityRecord) -> None:
     # A Cinder volume is attached to one server at a time.
     holder = scope.db.scalars(
         select(EntityRow.source).where(
@@ -159,7 +159,7 @@ def _check_detached(scope: Scope, storage: EntityRow) -> None:
         raise Conflict(f"{storage.location} is already attached to {holder}")
 
 
-def _next_interface(scope: Scope, compute: EntityRow) -> str:
+def _next_interface(scope: Scope, compute: store.EntityRecord) -> str:
     names = {
         str(attrs.get(INTERFACE))
         for attrs in scope.db.scalars(
@@ -189,8 +189,8 @@ def _unique_mac(scope: Scope) -> str:
 
 def _assign_address(
     scope: Scope,
-    row: EntityRow,
-    target: EntityRow,
+    row: store.EntityRecord,
+    target: store.EntityRecord,
     requested: Any,
     space: addresses.AddressSpace | None = None,
 ) -> str | None:
@@ -218,7 +218,7 @@ def _assign_address(
     return address
 
 
-def network_space(scope: Scope, target: EntityRow) -> addresses.AddressSpace | None:
+def network_space(scope: Scope, target: store.EntityRecord) -> addresses.AddressSpace | None:
     """The addresses a network hands its interfaces: its CIDR without its gateway."""
     net = network.ip_network(target.attributes, store.mixins_of(scope, target))
     if net is None:

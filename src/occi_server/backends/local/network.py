@@ -13,6 +13,7 @@ from occi_server.backends.local.addresses import IpNetwork, first_host, is_host,
 from occi_server.backends.local.catalogue import NetworkSpec
 from occi_server.backends.local.rules import KindRules, Update, allowed, transition
 from occi_server.backends.local.scope import Scope
+from occi_server.backends.local.store import EntityRecord
 from occi_server.categories import infrastructure as infra
 from occi_server.db.tables import EntityRow, IpAllocationRow
 from occi_server.errors import BadRequest, Conflict, Forbidden
@@ -42,7 +43,7 @@ class NetworkRules(KindRules):
         attributes[MESSAGE] = "up"
         return mixins
 
-    def after_create(self, scope: Scope, row: EntityRow, draft: EntityDraft) -> None:
+    def after_create(self, scope: Scope, row: EntityRecord, draft: EntityDraft) -> None:
         if row.attributes.get(ADDRESS) is not None:
             return
         attributes = dict(row.attributes)
@@ -51,7 +52,7 @@ class NetworkRules(KindRules):
         store.write_attributes(scope, row, attributes)
         store.add_mixins(scope, row, [infra.IPNETWORK])
 
-    def before_update(self, scope: Scope, row: EntityRow, change: Update) -> None:
+    def before_update(self, scope: Scope, row: EntityRecord, change: Update) -> None:
         had_ip = infra.IPNETWORK in change.current
         has_ip = infra.IPNETWORK in change.mixins()
         values = change.attributes
@@ -71,7 +72,7 @@ class NetworkRules(KindRules):
         if has_ip:
             _complete_ip(values)
 
-    def before_delete(self, scope: Scope, row: EntityRow) -> None:
+    def before_delete(self, scope: Scope, row: EntityRecord) -> None:
         # Deleting a network takes its interfaces with it (their addresses return to the
         # pool), as OCCI composition asks; only the shared provider networks are protected.
         if provider_spec(scope, row) is not None:
@@ -81,7 +82,7 @@ class NetworkRules(KindRules):
         return allowed(TRANSITIONS, str(attributes.get(STATE, ACTIVE)))
 
     def invoke(
-        self, scope: Scope, row: EntityRow, action: str, parameters: dict[str, Any]
+        self, scope: Scope, row: EntityRecord, action: str, parameters: dict[str, Any]
     ) -> ActionOutcome:
         if action not in ACTIONS:
             return super().invoke(scope, row, action, parameters)
@@ -91,7 +92,7 @@ class NetworkRules(KindRules):
         attributes[STATE] = transition(TRANSITIONS, str(attributes.get(STATE, ACTIVE)), action)
         attributes[MESSAGE] = "up" if action == UP else "down"
         store.write_attributes(scope, row, attributes)
-        store.bump(row)
+        store.bump(scope, row)
         return None
 
 
@@ -118,7 +119,7 @@ def ip_network(attributes: Mapping[str, Any], mixins: list[str]) -> IpNetwork | 
     return parse_cidr(str(cidr))
 
 
-def provider_spec(scope: Scope, row: EntityRow) -> NetworkSpec | None:
+def provider_spec(scope: Scope, row: EntityRecord) -> NetworkSpec | None:
     for spec in scope.cloud.catalogue.networks:
         if row.id == spec.name and row.location == provider_location(spec):
             return spec
@@ -129,7 +130,7 @@ def provider_location(spec: NetworkSpec) -> str:
     return f"/network/{spec.name}"
 
 
-def pool_of(scope: Scope, row: EntityRow) -> str:
+def pool_of(scope: Scope, row: EntityRecord) -> str:
     """Address pool key: shared networks share one space across projects (and with the
     floating-IP pools of the same CIDR); a project's own network has its own."""
     spec = provider_spec(scope, row)
@@ -138,7 +139,7 @@ def pool_of(scope: Scope, row: EntityRow) -> str:
     return f"network:{row.pk}"
 
 
-def _allocated(scope: Scope, row: EntityRow) -> bool:
+def _allocated(scope: Scope, row: EntityRecord) -> bool:
     pool = pool_of(scope, row)
     stmt = select(IpAllocationRow.pk).where(
         IpAllocationRow.pool == pool, IpAllocationRow.project_id == scope.project_id
@@ -170,7 +171,7 @@ def ensure_provider_networks(scope: Scope) -> None:
             MESSAGE: "up",
         }
         _complete_ip(attributes)
-        store.insert(
+        store.insert_entity(
             scope,
             entity_id=spec.name,
             kind=infra.NETWORK,

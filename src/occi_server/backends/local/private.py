@@ -8,19 +8,20 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from occi_server.backends.local.scope import Scope
-from occi_server.db.tables import EntityPrivateRow, EntityRow
+from occi_server.backends.local.store import EntityRecord
+from occi_server.db.tables import EntityPrivateRow
 
 ADMIN_PWD_HASH = "admin_pwd_hash"
 PENDING_RESIZE = "pending_resize"
 FLOATING_POOL = "floating_pool"
 
 
-def get(scope: Scope, row: EntityRow, name: str) -> Any:
+def get(scope: Scope, row: EntityRecord, name: str) -> Any:
     found = scope.db.get(EntityPrivateRow, (row.pk, name))
     return found.value if found is not None else None
 
 
-def put(scope: Scope, row: EntityRow, name: str, value: Any) -> None:
+def put(scope: Scope, row: EntityRecord, name: str, value: Any) -> None:
     found = scope.db.get(EntityPrivateRow, (row.pk, name))
     if found is None:
         scope.db.add(
@@ -31,7 +32,7 @@ def put(scope: Scope, row: EntityRow, name: str, value: Any) -> None:
     scope.db.flush()
 
 
-def drop(scope: Scope, row: EntityRow, name: str) -> None:
+def drop(scope: Scope, row: EntityRecord, name: str) -> None:
     scope.db.execute(
         delete(EntityPrivateRow).where(
             EntityPrivateRow.entity_pk == row.pk, EntityPrivateRow.name == name

@@ -63,9 +63,5 @@ def locations_statement(scope: Scope, query: EntityQuery) -> Select[Any]:
     return filtered(scope, query, select(EntityRow.location))
 
 
-def locations(scope: Scope, query: EntityQuery) -> list[str]:
-    return list(scope.db.scalars(locations_statement(scope, query)))
-
-
-def rows(scope: Scope, query: EntityQuery) -> list[EntityRow]:
-    return list(scope.db.scalars(filtered(scope, query, select(EntityRow))))
+def rows(scope: Scope, query: EntityQuery) -> list[store.EntityRecord]:
+    return store.records(scope, filtered(scope, query, store.select_records()))

@@ -12,29 +12,14 @@ from cachetools import LRUCache
 from sqlalchemy import Select, bindparam, or_, select
 
 from occi_server.backends.base import EntityQuery
-from occi_server.backends.local.direct import Prepared, Reader, json_value
+from occi_server.backends.local import store
+from occi_server.backends.local.direct import Prepared, Reader
 from occi_server.db.tables import CatalogueVersionRow, EntityMixinRow, EntityRow
 
 _entities = EntityRow.__table__
 _source = _entities.alias("source_end")
 _target = _entities.alias("target_end")
 _mixins = EntityMixinRow.__table__
-_COLUMNS = [
-    _entities.c[name]
-    for name in (
-        "pk",
-        "id",
-        "kind",
-        "location",
-        "source",
-        "target",
-        "source_pk",
-        "target_pk",
-        "attributes",
-        "version",
-    )
-]
-
 VERSION = Prepared(
     select(CatalogueVersionRow.version).where(
         CatalogueVersionRow.project_id == bindparam("project")
@@ -42,7 +27,7 @@ VERSION = Prepared(
 )
 # The entity, and the kinds of its ends when it is a link.
 ENTITY = Prepared(
-    select(*_COLUMNS, _source.c.kind, _target.c.kind)
+    select(*store.COLUMNS, _source.c.kind, _target.c.kind)
     .select_from(
         _entities.outerjoin(_source, _source.c.pk == _entities.c.source_pk).outerjoin(
             _target, _target.c.pk == _entities.c.target_pk
@@ -55,7 +40,7 @@ ENTITY = Prepared(
 )
 # A resource's links, with their targets' kinds.
 LINKS = Prepared(
-    select(*_COLUMNS, _target.c.kind)
+    select(*store.COLUMNS, _target.c.kind)
     .select_from(_entities.outerjoin(_target, _target.c.pk == _entities.c.target_pk))
     .where(_entities.c.source_pk == bindparam("pk"))
     .order_by(_entities.c.pk)
@@ -75,41 +60,13 @@ MIXINS = Prepared(
 )
 
 
-# Whether a new entity's id or location is taken in the project.
-TAKEN = Prepared(
-    select(_entities.c.id, _entities.c.location)
-    .where(
-        _entities.c.project_id == bindparam("project"),
-        or_(_entities.c.id == bindparam("id"), _entities.c.location == bindparam("location")),
-    )
-    .limit(1)
-)
-
-
-class Row(NamedTuple):
-    pk: int
-    id: str
-    kind: str
-    location: str
-    source: str | None
-    target: str | None
-    source_pk: int | None
-    target_pk: int | None
-    attributes: dict[str, Any]
-    version: int
-
-
-def _row(values: tuple[Any, ...]) -> Row:
-    return Row._make((*values[:8], json_value(values[8]), values[9]))
-
-
 def catalogue_version(reader: Reader, project: str) -> str:
     return str(reader.scalar(VERSION, {"project": project}) or 0)
 
 
 class EntityRead(NamedTuple):
-    row: Row
-    links: list[Row]
+    row: store.EntityRecord
+    links: list[store.EntityRecord]
     mixins: dict[int, list[str]]
     kinds: dict[int, str]
 
@@ -120,28 +77,25 @@ def entity(reader: Reader, project: str, location: str) -> EntityRead | None:
     if not found:
         return None
     head = found[0]
-    row = _row(head)
+    row = store.record(head)
     kinds: dict[int, str] = {row.pk: row.kind}
+    ends = len(store.COLUMNS)  # the kinds of the link's ends follow the row's columns
     if row.source_pk is not None:
-        kinds[row.source_pk] = head[10]
-    if row.target_pk is not None and head[11] is not None:
-        kinds[row.target_pk] = head[11]
-    links: list[Row] = []
+        kinds[row.source_pk] = head[ends]
+    if row.target_pk is not None and head[ends + 1] is not None:
+        kinds[row.target_pk] = head[ends + 1]
+    links: list[store.EntityRecord] = []
     if row.source is None:
         for values in reader.rows(LINKS, {"pk": row.pk}):
-            link = _row(values)
+            link = store.record(values)
             links.append(link)
-            if link.target_pk is not None and values[10] is not None:
-                kinds[link.target_pk] = values[10]
+            target_kind = values[len(store.COLUMNS)]
+            if link.target_pk is not None and target_kind is not None:
+                kinds[link.target_pk] = target_kind
     mixins: dict[int, list[str]] = defaultdict(list)
     for pk, mixin in reader.rows(MIXINS, {"pk": row.pk}):
         mixins[pk].append(mixin)
     return EntityRead(row, links, mixins, kinds)
-
-
-def taken(reader: Reader, project: str, entity_id: str, location: str) -> tuple[str, str] | None:
-    found = reader.rows(TAKEN, {"project": project, "id": entity_id, "location": location})
-    return (found[0][0], found[0][1]) if found else None
 
 
 def locations(reader: Reader, key: Hashable | None, build: Callable[[], Select[Any]]) -> list[str]:

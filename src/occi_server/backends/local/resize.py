@@ -24,7 +24,7 @@ from occi_server.backends.local.states import (
     resize_pending,
     settle,
 )
-from occi_server.db.tables import EntityRow
+from occi_server.backends.local.store import EntityRecord
 from occi_server.errors import Conflict
 from occi_server.model import Mixin
 
@@ -32,7 +32,7 @@ from occi_server.model import Mixin
 RESIZABLE = (ACTIVE, INACTIVE)
 
 
-def check_not_pending(row: EntityRow, what: str) -> None:
+def check_not_pending(row: EntityRecord, what: str) -> None:
     if resize_pending(row.attributes):
         raise Conflict(
             f"{what} is not allowed while a resize of {row.location} is pending: "
@@ -40,7 +40,7 @@ def check_not_pending(row: EntityRow, what: str) -> None:
         )
 
 
-def start(scope: Scope, row: EntityRow, change: Update, new: Mixin, old: str | None) -> None:
+def start(scope: Scope, row: EntityRecord, change: Update, new: Mixin, old: str | None) -> None:
     """Put `new` in place of the flavor `old` and wait for confirm_resize / revert_resize."""
     check_not_pending(row, "another resize")
     state = occi_state(row.attributes)
@@ -69,7 +69,7 @@ def start(scope: Scope, row: EntityRow, change: Update, new: Mixin, old: str | N
     )
 
 
-def confirm(scope: Scope, row: EntityRow) -> None:
+def confirm(scope: Scope, row: EntityRecord) -> None:
     _pending(scope, row, "confirm_resize")
     private.drop(scope, row, private.PENDING_RESIZE)
     attributes = dict(row.attributes)
@@ -78,7 +78,7 @@ def confirm(scope: Scope, row: EntityRow) -> None:
     store.write_attributes(scope, row, attributes)
 
 
-def revert(scope: Scope, row: EntityRow) -> None:
+def revert(scope: Scope, row: EntityRecord) -> None:
     pending = _pending(scope, row, "revert_resize")
     private.drop(scope, row, private.PENDING_RESIZE)
     old = str(pending["flavor"])
@@ -95,7 +95,7 @@ def revert(scope: Scope, row: EntityRow) -> None:
     store.write_attributes(scope, row, attributes)
 
 
-def _pending(scope: Scope, row: EntityRow, action: str) -> dict[str, Any]:
+def _pending(scope: Scope, row: EntityRecord, action: str) -> dict[str, Any]:
     pending = private.get(scope, row, private.PENDING_RESIZE)
     if not resize_pending(row.attributes) or not isinstance(pending, dict):
         raise Conflict(f"action {action} needs a pending resize; {row.location} has none")

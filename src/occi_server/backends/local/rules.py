@@ -8,7 +8,7 @@ from typing import Any
 
 from occi_server.backends.base import ActionOutcome, EntityDraft
 from occi_server.backends.local.scope import Scope
-from occi_server.db.tables import EntityRow
+from occi_server.backends.local.store import EntityRecord
 from occi_server.errors import BadRequest, Conflict
 from occi_server.model import Mixin
 from occi_server.model.category import split_type_id
@@ -37,13 +37,13 @@ class KindRules:
         """Complete a new entity's attributes and mixins before it is stored."""
         return mixins
 
-    def after_create(self, scope: Scope, row: EntityRow, draft: EntityDraft) -> None:
+    def after_create(self, scope: Scope, row: EntityRecord, draft: EntityDraft) -> None:
         """Take resources (addresses, ...) for a stored entity."""
 
-    def before_update(self, scope: Scope, row: EntityRow, change: Update) -> None:
+    def before_update(self, scope: Scope, row: EntityRecord, change: Update) -> None:
         """Check or complete a change; raise to refuse it."""
 
-    def before_delete(self, scope: Scope, row: EntityRow) -> None:
+    def before_delete(self, scope: Scope, row: EntityRecord) -> None:
         """Refuse a delete, or release what the entity holds beyond its links."""
 
     def actions(self, attributes: Mapping[str, Any]) -> list[str]:
@@ -51,7 +51,7 @@ class KindRules:
         return []
 
     def invoke(
-        self, scope: Scope, row: EntityRow, action: str, parameters: dict[str, Any]
+        self, scope: Scope, row: EntityRecord, action: str, parameters: dict[str, Any]
     ) -> ActionOutcome:
         raise BadRequest(f"action {split_type_id(action)[1]} is not defined for {row.location}")
 

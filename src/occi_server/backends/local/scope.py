@@ -25,10 +25,12 @@ class Cloud:
 
 
 class Scope:
-    """One request: its database session (one transaction) and whose data it may touch.
+    """One request: its transaction, whose data it may touch, and the cloud.
 
-    A read-only request may also carry a direct reader (backends/local/direct.py) for its hot
-    reads; its ORM session is then opened only if something else is asked."""
+    `reader` runs the hot statements on the transaction's driver connection (direct.py); the
+    ORM session `db`, for the tables still written through the ORM, is opened only when first
+    used. In a write transaction both share one connection (`flush` keeps them in step); a
+    read-only request's ORM session reads on a connection of its own."""
 
     __slots__ = ("_db", "_open", "cloud", "ctx", "reader")
 
@@ -36,24 +38,30 @@ class Scope:
         self,
         ctx: RequestContext,
         cloud: Cloud,
-        db: Session | None = None,
-        *,
-        open_db: Callable[[], Session] | None = None,
-        reader: Reader | None = None,
+        reader: Reader,
+        open_db: Callable[[], Session],
     ) -> None:
         self.ctx = ctx
         self.cloud = cloud
         self.reader = reader
-        self._db = db
         self._open = open_db
+        self._db: Session | None = None
 
     @property
     def db(self) -> Session:
         if self._db is None:
-            if self._open is None:
-                raise RuntimeError("this scope has no database session")
             self._db = self._open()
         return self._db
+
+    def flush(self) -> None:
+        """Write what the ORM session holds (before a direct statement, or the commit)."""
+        if self._db is not None:
+            self._db.flush()
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
     @property
     def project_id(self) -> str:

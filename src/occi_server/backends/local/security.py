@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from occi_server.backends.base import EntityDraft
 from occi_server.backends.local.rules import KindRules, Update
 from occi_server.backends.local.scope import Scope
+from occi_server.backends.local.store import EntityRecord
 from occi_server.categories import infrastructure as infra
 from occi_server.categories import openstack
 from occi_server.db.tables import EntityMixinRow, EntityRow, UserMixinRow
@@ -63,7 +64,7 @@ class RuleRules(KindRules):
         validate(scope, attributes, [m.type_id for m in mixins])
         return mixins
 
-    def before_update(self, scope: Scope, row: EntityRow, change: Update) -> None:
+    def before_update(self, scope: Scope, row: EntityRecord, change: Update) -> None:
         validate(scope, change.attributes, change.mixins())
 
 

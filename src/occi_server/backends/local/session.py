@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, or_, select
-
 from occi_server.backends.base import (
     ActionOutcome,
     EntityChanges,
@@ -26,8 +24,8 @@ from occi_server.backends.local import (
 )
 from occi_server.backends.local.rules import KindRules, Update
 from occi_server.backends.local.scope import Scope
+from occi_server.backends.local.store import EntityRecord
 from occi_server.backends.local.views import Viewer
-from occi_server.db.tables import EntityRow
 from occi_server.errors import BadRequest, NotFound, PreconditionFailed
 from occi_server.model import Entity, Mixin
 
@@ -60,10 +58,7 @@ class LocalSession:
         return mixins.list_user_mixins(self._scope)
 
     def catalogue_version(self) -> str:
-        reader = self._scope.reader
-        if reader is not None:
-            return reads.catalogue_version(reader, self._scope.project_id)
-        return versions.current(self._scope)
+        return reads.catalogue_version(self._scope.reader, self._scope.project_id)
 
     def create_user_mixin(self, mixin: Mixin) -> None:
         mixins.create_user_mixin(self._scope, mixin, self.provider_mixins())
@@ -77,33 +72,21 @@ class LocalSession:
 
     # -- reading ------------------------------------------------------------------------------
     def list_locations(self, query: EntityQuery) -> list[str]:
-        reader = self._scope.reader
-        if reader is not None:
-            return reads.locations(
-                reader,
-                reads.listing_key(self._scope.project_id, query),
-                lambda: queries.locations_statement(self._scope, query),
-            )
-        return queries.locations(self._scope, query)
+        return reads.locations(
+            self._scope.reader,
+            reads.listing_key(self._scope.project_id, query),
+            lambda: queries.locations_statement(self._scope, query),
+        )
 
     def list_entities(self, query: EntityQuery) -> list[Entity]:
         return self._view.many(queries.rows(self._scope, query))
 
     def get_entity(self, location: str) -> Entity:
-        reader = self._scope.reader
-        if reader is None:
-            return self._view.one(store.get(self._scope, location))
-        found = reads.entity(reader, self._scope.project_id, location)
+        found = reads.entity(self._scope.reader, self._scope.project_id, location)
         if found is None:
             raise NotFound(f"no entity at {location}")
         links = {found.row.pk: found.links}
         return self._view.assemble([found.row], links, found.mixins, found.kinds)[0]
-
-    def _present(self, row: EntityRow) -> Entity:
-        """A row just written, as the caller will see it (the direct reader flushes first)."""
-        if self._scope.reader is None:
-            return self._view.one(row)
-        return self.get_entity(row.location)
 
     # -- writing ------------------------------------------------------------------------------
     def create_entity(self, draft: EntityDraft) -> Entity:
@@ -111,9 +94,9 @@ class LocalSession:
             row = self._create_link(draft, draft.link)
         else:
             row = self._create_resource(draft)
-        return self._present(row)
+        return self.get_entity(row.location)
 
-    def _create_resource(self, draft: EntityDraft) -> EntityRow:
+    def _create_resource(self, draft: EntityDraft) -> EntityRecord:
         scope = self._scope
         if draft.kind.type_id in links.LINK_KINDS:
             raise BadRequest("a link needs occi.core.source and occi.core.target")
@@ -124,7 +107,7 @@ class LocalSession:
         entity_id, location = store.new_identity(
             scope, draft.id, draft.location, draft.kind.location
         )
-        row = store.insert(
+        row = store.insert_entity(
             scope,
             entity_id=entity_id,
             kind=draft.kind.type_id,
@@ -137,7 +120,7 @@ class LocalSession:
             self._add_link(row, inline)
         return row
 
-    def _create_link(self, draft: EntityDraft, link: LinkDraft) -> EntityRow:
+    def _create_link(self, draft: EntityDraft, link: LinkDraft) -> EntityRecord:
         chosen = list({m.type_id: m for m in [*draft.mixins, *link.mixins]}.values())
         mixins.check_owned(self._scope, chosen)
         return links.create_link(
@@ -154,7 +137,7 @@ class LocalSession:
             ),
         )
 
-    def _add_link(self, source: EntityRow, link: LinkDraft) -> EntityRow:
+    def _add_link(self, source: EntityRecord, link: LinkDraft) -> EntityRecord:
         return links.create_link(
             self._scope,
             links.NewLink(
@@ -195,32 +178,18 @@ class LocalSession:
             raise BadRequest("a link cannot have links")
         for link in changes.add_links:
             self._add_link(row, link)
-        store.bump(row)
-        scope.db.flush()
-        return self._present(row)
+        store.bump(scope, row)
+        return self.get_entity(row.location)
 
     def delete_entity(self, location: str) -> None:
         scope = self._scope
         row = store.get(scope, location, for_update=True)
         self._rules_for(row.kind).before_delete(scope, row)
-        if not store.is_link(row):
-            # Composition: a resource takes every link that starts or ends at it.
-            attached = scope.db.scalars(
-                select(EntityRow).where(
-                    or_(EntityRow.source_pk == row.pk, EntityRow.target_pk == row.pk)
-                )
-            ).all()
-            for link in attached:
-                self._rules_for(link.kind).before_delete(scope, link)
-            if attached:
-                scope.db.execute(
-                    delete(EntityRow).where(EntityRow.pk.in_([link.pk for link in attached]))
-                )
-        # A plain DELETE (the database cascades to mixins, index and private rows): the ORM's
-        # unit of work would cost more than the statement, and nothing reads `row` again.
-        scope.db.flush()
-        scope.db.execute(delete(EntityRow).where(EntityRow.pk == row.pk))
-        scope.db.expunge(row)
+        # Composition: a resource takes every link that starts or ends at it.
+        attached = [] if store.is_link(row) else store.attached(scope, row)
+        for link in attached:
+            self._rules_for(link.kind).before_delete(scope, link)
+        store.delete_entities(scope, [*attached, row])
 
     def invoke_action(
         self, location: str, action: str, parameters: dict[str, Any]
@@ -229,11 +198,10 @@ class LocalSession:
         if action not in self._implemented:
             raise BadRequest(f"action {action} is not available here")
         outcome = self._rules_for(row.kind).invoke(self._scope, row, action, dict(parameters))
-        self._scope.db.flush()
-        return outcome if outcome is not None else self._present(row)
+        return outcome if outcome is not None else self.get_entity(row.location)
 
 
-def _check_version(row: EntityRow, expected: str | None) -> None:
+def _check_version(row: EntityRecord, expected: str | None) -> None:
     """If-Match: the change applies only to the version the client has seen."""
     if expected is None:
         return
@@ -245,7 +213,7 @@ def _check_version(row: EntityRow, expected: str | None) -> None:
         raise PreconditionFailed(f"{row.location} is at version {row.version}, not {wanted}")
 
 
-def _check_link_ends(row: EntityRow, values: Mapping[str, Any]) -> None:
+def _check_link_ends(row: EntityRecord, values: Mapping[str, Any]) -> None:
     for name, current in (("occi.core.source", row.source), ("occi.core.target", row.target)):
         if name in values and str(values[name]) != (current or ""):
             raise BadRequest(f"attribute {name} cannot be changed; create a new link instead")

@@ -9,8 +9,8 @@ from occi_server.backends.base import ActionOutcome, EntityDraft
 from occi_server.backends.local import store
 from occi_server.backends.local.rules import KindRules, Update, allowed, transition
 from occi_server.backends.local.scope import Scope
+from occi_server.backends.local.store import EntityRecord
 from occi_server.categories import infrastructure as infra
-from occi_server.db.tables import EntityRow
 from occi_server.errors import BadRequest, Conflict
 from occi_server.model import Mixin
 
@@ -50,7 +50,7 @@ class StorageRules(KindRules):
         attributes[MESSAGE] = "available"
         return mixins
 
-    def before_update(self, scope: Scope, row: EntityRow, change: Update) -> None:
+    def before_update(self, scope: Scope, row: EntityRecord, change: Update) -> None:
         # OCCI 1.2 resizes by setting the size: the same rule as the 1.1 action.
         new_size = change.attributes.get(SIZE)
         if new_size is None:
@@ -64,7 +64,7 @@ class StorageRules(KindRules):
         return allowed(TRANSITIONS, str(attributes.get(STATE, ONLINE_STATE)))
 
     def invoke(
-        self, scope: Scope, row: EntityRow, action: str, parameters: dict[str, Any]
+        self, scope: Scope, row: EntityRecord, action: str, parameters: dict[str, Any]
     ) -> ActionOutcome:
         if action not in ACTIONS:
             return super().invoke(scope, row, action, parameters)
@@ -82,7 +82,7 @@ class StorageRules(KindRules):
         else:
             attributes[MESSAGE] = _MESSAGES[action]
         store.write_attributes(scope, row, attributes)
-        store.bump(row)
+        store.bump(scope, row)
         return None
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 from occi_server.backends.local import addresses
 from occi_server.backends.local.addresses import IpNetwork
 from occi_server.backends.local.scope import Scope
+from occi_server.backends.local.store import EntityRecord
 from occi_server.categories import infrastructure as infra
 from occi_server.db.tables import EntityRow, IpAllocationRow
 from occi_server.errors import Conflict
@@ -30,7 +31,7 @@ def key(scope: Scope) -> str:
     return f"subnets:{scope.project_id}"
 
 
-def allocate(scope: Scope, holder: EntityRow) -> IpNetwork:
+def allocate(scope: Scope, holder: EntityRecord) -> IpNetwork:
     """Take the first free private /24 of the project for `holder` (a network)."""
     for _ in range(_RETRIES):
         taken = _taken(scope, holder)
@@ -42,7 +43,7 @@ def allocate(scope: Scope, holder: EntityRow) -> IpNetwork:
     raise Conflict("could not find a free range for the network; try again")
 
 
-def release(scope: Scope, holder: EntityRow) -> None:
+def release(scope: Scope, holder: EntityRecord) -> None:
     scope.db.execute(
         delete(IpAllocationRow).where(
             IpAllocationRow.pool == key(scope), IpAllocationRow.entity_pk == holder.pk
@@ -50,7 +51,7 @@ def release(scope: Scope, holder: EntityRow) -> None:
     )
 
 
-def _taken(scope: Scope, holder: EntityRow) -> list[IpNetwork]:
+def _taken(scope: Scope, holder: EntityRecord) -> list[IpNetwork]:
     ranges: list[IpNetwork] = []
     allocated = scope.db.scalars(
         select(IpAllocationRow.address).where(IpAllocationRow.pool == key(scope))

@@ -4,43 +4,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 
 from occi_server.backends.local import store
 from occi_server.backends.local.rules import KindRules
 from occi_server.backends.local.scope import Scope
+from occi_server.backends.local.store import EntityRecord
 from occi_server.db.tables import EntityMixinRow, EntityRow
 from occi_server.model import Entity, Link, Resource
 
 _CHUNK = 500  # keeps IN lists under every database's parameter limit
 TARGET_KIND = "occi.core.target.kind"
-
-
-class Record(Protocol):
-    """What the viewer reads of an entity row: an ORM EntityRow or a direct read's tuple."""
-
-    @property
-    def pk(self) -> int: ...
-    @property
-    def id(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def location(self) -> str: ...
-    @property
-    def source(self) -> str | None: ...
-    @property
-    def target(self) -> str | None: ...
-    @property
-    def source_pk(self) -> int | None: ...
-    @property
-    def target_pk(self) -> int | None: ...
-    @property
-    def attributes(self) -> dict[str, Any]: ...
-    @property
-    def version(self) -> int: ...
 
 
 class Viewer:
@@ -51,17 +27,12 @@ class Viewer:
         self._rules_for = rules_for
         self._implemented = implemented
 
-    def one(self, row: EntityRow) -> Entity:
-        return self.many([row])[0]
-
-    def many(self, rows: Sequence[EntityRow]) -> list[Entity]:
-        db = self._scope.db
+    def many(self, rows: Sequence[EntityRecord]) -> list[Entity]:
         resource_pks = [r.pk for r in rows if not store.is_link(r)]
-        owned: dict[int, list[EntityRow]] = defaultdict(list)
+        owned: dict[int, list[EntityRecord]] = defaultdict(list)
         for chunk in _chunks(resource_pks):
-            for link in db.scalars(
-                select(EntityRow).where(EntityRow.source_pk.in_(chunk)).order_by(EntityRow.pk)
-            ):
+            stmt = store.select_records().where(EntityRow.source_pk.in_(chunk))
+            for link in store.records(self._scope, stmt.order_by(EntityRow.pk)):
                 owned[link.source_pk or 0].append(link)
         all_rows = [*rows, *(link for links in owned.values() for link in links)]
         mixins = self._mixins([r.pk for r in all_rows])
@@ -69,8 +40,8 @@ class Viewer:
 
     def assemble(
         self,
-        rows: Sequence[Record],
-        owned: Mapping[int, Sequence[Record]],
+        rows: Sequence[EntityRecord],
+        owned: Mapping[int, Sequence[EntityRecord]],
         mixins: Mapping[int, list[str]],
         kinds: Mapping[int, str],
     ) -> list[Entity]:
@@ -86,7 +57,7 @@ class Viewer:
                 result.append(entity)
         return result
 
-    def _common(self, row: Record, mixins: Mapping[int, list[str]]) -> dict[str, Any]:
+    def _common(self, row: EntityRecord, mixins: Mapping[int, list[str]]) -> dict[str, Any]:
         actions = self._rules_for(row.kind).actions(row.attributes)
         return {
             "id": row.id,
@@ -98,10 +69,12 @@ class Viewer:
             "version": str(row.version),
         }
 
-    def _resource(self, row: Record, mixins: Mapping[int, list[str]]) -> Resource:
+    def _resource(self, row: EntityRecord, mixins: Mapping[int, list[str]]) -> Resource:
         return Resource(**self._common(row, mixins))
 
-    def _link(self, row: Record, mixins: Mapping[int, list[str]], kinds: Mapping[int, str]) -> Link:
+    def _link(
+        self, row: EntityRecord, mixins: Mapping[int, list[str]], kinds: Mapping[int, str]
+    ) -> Link:
         target_kind = kinds.get(row.target_pk or 0) or row.attributes.get(TARGET_KIND)
         return Link(
             **self._common(row, mixins),
@@ -123,7 +96,7 @@ class Viewer:
                 found[pk].append(mixin)
         return found
 
-    def _kinds(self, rows: list[EntityRow]) -> dict[int, str]:
+    def _kinds(self, rows: list[EntityRecord]) -> dict[int, str]:
         """Kinds of every link end (for rel= and occi.core.target.kind)."""
         known = {r.pk: r.kind for r in rows}
         ends = {pk for r in rows for pk in (r.source_pk, r.target_pk) if pk is not None}
