@@ -7,6 +7,7 @@ so text/plain (the 1.1 default) stays first.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from occi_server.errors import BadRequest, NotAcceptable, UnsupportedMediaType
@@ -111,6 +112,19 @@ def choose_media_type(accept: str | None) -> str:
     """
     if accept is None or not accept.strip():
         return DEFAULT_MEDIA_TYPE
+    # Clients send the same few Accept values again and again; long ones are not kept.
+    return _choose_often(accept) if len(accept) <= _CACHED_ACCEPT else _choose(accept)
+
+
+_CACHED_ACCEPT = 512  # characters; at most 1024 of them are kept (512 KiB)
+
+
+@functools.lru_cache(maxsize=1024)
+def _choose_often(accept: str) -> str:
+    return _choose(accept)
+
+
+def _choose(accept: str) -> str:
     ranges = _accept_ranges(accept)
     best: tuple[float, int, int, int] | None = None
     chosen = ""
