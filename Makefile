@@ -27,15 +27,20 @@ typecheck: $(STAMP)
 system-deps:
 	scripts/system-deps
 
+# A test that hangs fails after TEST_TIMEOUT seconds instead of holding CI for its 90 minutes.
+TEST_TIMEOUT ?= 300
+OPENSTACK_TEST_TIMEOUT ?= 900
+
 unit: $(STAMP) system-deps
-	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 2 --timeout $(TEST_TIMEOUT) $(PYTEST_ARGS)
 
 test: lint typecheck unit unit-postgresql
 
 # The same suite on PostgreSQL (scripts/postgres-up uses a running server or installs one).
 unit-postgresql: $(STAMP)
 	scripts/postgres-up
-	OCCI_TEST_DATABASE=postgresql $(BIN)/python -m pytest -q -n 2 --ignore=tests/openstack --ignore=tests/browser $(PYTEST_ARGS)
+	OCCI_TEST_DATABASE=postgresql $(BIN)/python -m pytest -q -n 2 --timeout $(TEST_TIMEOUT) \
+	  --ignore=tests/openstack --ignore=tests/browser $(PYTEST_ARGS)
 
 # A live fuzz run against a server it starts (see bench/fuzz.py --help).
 fuzz: $(STAMP)
@@ -45,7 +50,8 @@ fuzz: $(STAMP)
 # runs tests/openstack against it, and always brings it down again.
 test-openstack: $(STAMP)
 	scripts/openstack-testbed up || (scripts/openstack-testbed down; exit 1)
-	OCCI_REQUIRE_OPENSTACK=1 $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider tests/openstack; \
+	OCCI_REQUIRE_OPENSTACK=1 $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider \
+	  --timeout $(OPENSTACK_TEST_TIMEOUT) tests/openstack; \
 	  status=$$?; scripts/openstack-testbed down; exit $$status
 
 clean:

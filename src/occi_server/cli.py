@@ -1,4 +1,4 @@
-"""The `occi-server` command: serve, db upgrade, token create, user create."""
+"""The `occi-server` command: serve, db upgrade, token create|revoke, user create."""
 
 from __future__ import annotations
 
@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(create_token)
     create_token.add_argument("--project", required=True)
     create_token.add_argument("--user", required=True)
+    revoke_token = token_commands.add_parser("revoke", help="make a token invalid")
+    _common(revoke_token)
+    revoke_token.add_argument("token", help="the token ('-': read it from standard input)")
 
     user = commands.add_parser("user", help="HTTP Basic users")
     user_commands = user.add_subparsers(dest="user_command", required=True)
@@ -76,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
             return serve(config, args.config)
         if args.command == "db":
             return db_upgrade(config)
+        if args.command == "token" and args.token_command == "revoke":
+            return token_revoke(config, args.token)
         if args.command == "token":
             return token_create(config, args.project, args.user)
         return user_create(config, args.project, args.user, args.password)
@@ -107,6 +112,16 @@ def token_create(config: Config, project: str, user: str) -> int:
     store.ensure_user(project, user)
     print(f"token for user {user} in project {project}:")
     print(store.create_token(project, user))
+    return 0
+
+
+def token_revoke(config: Config, token: str) -> int:
+    """Running servers stop accepting it within their token cache's 30 seconds."""
+    token = (sys.stdin.readline() if token == "-" else token).strip()
+    if not _store(config).revoke_token(token):
+        print("occi-server: no such token", file=sys.stderr)
+        return 1
+    print("token revoked")
     return 0
 
 

@@ -6,6 +6,7 @@ import signal
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support.occi_client import COMPUTE_KIND, INFRA, STORAGE_KIND, OcciClient, parse
 from tests.support.server import ServerProcess, cli
@@ -91,6 +92,24 @@ def test_basic_auth_user_from_cli(tmp_path: Path) -> None:
         ok = httpx.get(server.url + "/-/", auth=("bob", "s3cret"))
         assert ok.status_code == 200
         assert httpx.get(server.url + "/-/", auth=("bob", "wrong")).status_code == 401
+    finally:
+        server.stop()
+
+
+def test_a_token_revoked_from_the_cli_is_refused(tmp_path: Path) -> None:
+    server = ServerProcess(data_dir=tmp_path).start()
+    try:
+        args = ("--project", "p", "--user", "carol", "--database", server.database)
+        token = cli("token", "create", *args).strip().splitlines()[-1]
+        auth = {"X-Auth-Token": token}
+        assert httpx.get(server.url + "/-/", headers=auth).status_code == 200
+        assert "revoked" in cli("token", "revoke", token, "--database", server.database)
+        # This server cached the token when it accepted it: refused within its cache's 30 s.
+        server.stop()
+        server.start()
+        assert httpx.get(server.url + "/-/", headers=auth).status_code == 401
+        with pytest.raises(RuntimeError, match="no such token"):
+            cli("token", "revoke", token, "--database", server.database)
     finally:
         server.stop()
 

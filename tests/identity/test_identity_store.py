@@ -54,6 +54,14 @@ def test_an_unknown_or_tampered_token_is_refused(store: IdentityStore) -> None:
     assert store.authenticate_token("") is None
 
 
+def test_a_revoked_token_is_refused_and_others_stay(store: IdentityStore) -> None:
+    gone, kept = store.create_token("demo", "alice"), store.create_token("demo", "alice")
+    assert store.revoke_token(gone) is True
+    assert store.authenticate_token(gone) is None
+    assert store.authenticate_token(kept) is not None
+    assert store.revoke_token(gone) is False  # nothing left to revoke
+
+
 def test_an_expired_token_is_refused(store: IdentityStore) -> None:
     assert store.authenticate_token(store.create_token("demo", "alice", ttl_seconds=-1)) is None
     assert store.authenticate_token(store.create_token("demo", "alice", ttl_seconds=60))

@@ -198,6 +198,31 @@ def test_logout_ends_the_session(browser: Browser) -> None:
     assert browser.send("GET", "/compute/").status == 303
 
 
+def test_logout_revokes_the_token_the_password_sign_in_minted(
+    browser: Browser, app: OcciApp
+) -> None:
+    browser.sign_in()
+    minted = browser.jar["occi_session"]
+    browser.send("POST", "/console/logout", [("_csrf", browser.csrf("/console/logout"))])
+    assert isinstance(app.engine.authenticator, LocalAuth)
+    assert app.engine.authenticator.store.authenticate_token(minted) is None
+    # Replaying the old cookie (or using the token as an API token) no longer works.
+    browser.jar["occi_session"] = minted
+    assert browser.send("GET", "/compute/").status == 303
+    api = browser.send("GET", "/-/", headers=[("x-auth-token", minted)], accept="text/plain")
+    assert api.status == 401
+
+
+def test_logout_keeps_an_api_token_the_user_signed_in_with(browser: Browser, app: OcciApp) -> None:
+    assert isinstance(app.engine.authenticator, LocalAuth)
+    own = app.engine.authenticator.store.create_token("demo", "bob")
+    csrf = browser.csrf("/console/login")
+    assert browser.send("POST", "/console/login", [("token", own), ("_csrf", csrf)]).status == 303
+    browser.send("POST", "/console/logout", [("_csrf", browser.csrf("/console/logout"))])
+    assert "occi_session" not in browser.jar
+    assert app.engine.authenticator.store.authenticate_token(own) is not None
+
+
 def test_delete_confirmation_page_posts_a_delete(browser: Browser) -> None:
     browser.sign_in()
     page = browser.page("/console/delete?target=/compute/abc&next=/compute/")

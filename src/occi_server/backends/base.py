@@ -12,9 +12,36 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from occi_server.categories import core, openstack
+from occi_server.categories import infrastructure as infra
 from occi_server.context import RequestContext
 from occi_server.model import Category, Entity, Kind, Mixin
 from occi_server.model.category import KindExtension
+
+# What both backends serve: every kind of OCCI Core and Infrastructure, the walkthrough's
+# security rules, and the standard mixins they fill in (templates, IP settings, contextualization).
+SERVED_KINDS = frozenset(
+    {
+        core.RESOURCE,
+        core.LINK,
+        infra.COMPUTE,
+        infra.STORAGE,
+        infra.NETWORK,
+        infra.STORAGELINK,
+        infra.NETWORKINTERFACE,
+        openstack.SECURITY_RULE,
+    }
+)
+SUPPORTED_MIXINS = frozenset(
+    {
+        infra.IPNETWORK,
+        infra.IPNETWORKINTERFACE,
+        infra.OS_TPL,
+        infra.RESOURCE_TPL,
+        infra.SSH_KEY,
+        infra.USER_DATA,
+    }
+)
 
 
 @dataclass(slots=True, kw_only=True)

@@ -93,6 +93,13 @@ class LocalAuth:
             headers={"WWW-Authenticate": CHALLENGE},
         )
 
+    def revoke(self, token: str) -> bool:
+        """Revoke a token at once in this process. Other worker processes may still accept it
+        from their cache for up to `cache_seconds`."""
+        with self._lock:
+            self._tokens.pop(token, None)
+        return self.store.revoke_token(token)
+
     def _token_identity(self, token: str) -> Identity | None:
         with self._lock:
             cached = self._tokens.get(token)

@@ -45,6 +45,8 @@ from occi_server.rendering.html_form import FormPost, is_form, is_local_path, pa
 from occi_server.rendering.text_format import Locator
 
 SESSION_COOKIE = "occi_session"
+# Tokens the password sign-in mints start with this: signing out revokes them.
+CONSOLE_TOKEN_PREFIX = "console_"
 CSRF_COOKIE = "occi_csrf"
 SESSION_SECONDS = 8 * 3600
 _STATIC = re.compile(r"[a-z0-9_-]+\.css")
@@ -170,11 +172,18 @@ class Console:
             raise BadRequest("sign in with a token")
         basic = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
         ctx = auth.authenticate({"authorization": "Basic " + basic}, request.base_url)
-        return self.store.create_token(ctx.project_name, ctx.user_name, self.session_seconds)
+        return self.store.create_token(
+            ctx.project_name, ctx.user_name, self.session_seconds, prefix=CONSOLE_TOKEN_PREFIX
+        )
 
     def _logout(self, request: HttpRequest, session: _Session) -> HttpResponse:
         if request.method == "POST":
             self._own_form(request, session, session.token)
+            # A token minted by the password sign-in dies with the session; one the user
+            # signed in with (an API token of theirs) is theirs to keep.
+            auth = self.engine.authenticator
+            if session.token.startswith(CONSOLE_TOKEN_PREFIX) and isinstance(auth, LocalAuth):
+                auth.revoke(session.token)
             session.end()
             return self._redirect(request, Locator(request.base_url).path(CONSOLE + "/login"))
         csrf = session.csrf(session.token)

@@ -13,7 +13,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, exists, or_, select
+from sqlalchemy import Engine, delete, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -93,14 +93,23 @@ class IdentityStore:
         """`user` of `project`, created (without password) when missing; a password is kept."""
         return self.create_user(project, user)
 
-    def create_token(self, project: str, user: str, ttl_seconds: int | None = None) -> str:
-        """A new token for `user` of `project` (created when missing); shown once, stored hashed."""
+    def create_token(
+        self, project: str, user: str, ttl_seconds: int | None = None, prefix: str = ""
+    ) -> str:
+        """A new token for `user` of `project` (created when missing); shown once, stored hashed.
+        `prefix` marks what minted it (the console's sign-in), so that can be told later."""
         owner = self.create_user(project, user)
-        token = secrets.token_urlsafe(32)
+        token = prefix + secrets.token_urlsafe(32)
         expires = int(time.time()) + ttl_seconds if ttl_seconds is not None else None
         with self._sessions.begin() as db:
             db.add(TokenRow(token_hash=token_digest(token), user_id=owner.id, expires_at=expires))
         return token
+
+    def revoke_token(self, token: str) -> bool:
+        """Delete a token; False when there was none such."""
+        with self._sessions.begin() as db:
+            gone = db.execute(delete(TokenRow).where(TokenRow.token_hash == token_digest(token)))
+        return bool(gone.rowcount)  # type: ignore[attr-defined]
 
     def is_empty(self) -> bool:
         """True before any project exists (first start)."""

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from occi_server.backends.base import CloudSession
+from occi_server.backends.base import SERVED_KINDS, SUPPORTED_MIXINS, CloudSession
 from occi_server.backends.local import compute, floating_ips, instance, network, security, storage
 from occi_server.backends.local.catalogue import CloudCatalogue, default_catalogue
 from occi_server.backends.local.direct import DirectReads, Driver, Reader
@@ -18,8 +18,8 @@ from occi_server.backends.local.links import LINK_KINDS, LinkRules
 from occi_server.backends.local.rules import KindRules
 from occi_server.backends.local.scope import Cloud, Scope
 from occi_server.backends.local.session import LocalSession
-from occi_server.categories import core, openstack
 from occi_server.categories import infrastructure as infra
+from occi_server.categories import openstack
 from occi_server.context import RequestContext
 from occi_server.db.engine import is_sqlite
 from occi_server.errors import Conflict, OcciError, ServiceUnavailable
@@ -64,33 +64,14 @@ class LocalBackend:
         return self._cloud.catalogue
 
     def served_kinds(self) -> frozenset[str]:
-        return frozenset(
-            {
-                core.RESOURCE,
-                *LINK_KINDS,
-                infra.COMPUTE,
-                infra.STORAGE,
-                infra.NETWORK,
-                openstack.SECURITY_RULE,
-            }
-        )
+        return SERVED_KINDS
 
     def implemented_actions(self) -> frozenset[str]:
         return self._implemented
 
     def supported_mixins(self) -> frozenset[str]:
-        return frozenset(
-            {
-                infra.IPNETWORK,
-                infra.IPNETWORKINTERFACE,
-                infra.OS_TPL,
-                infra.RESOURCE_TPL,
-                infra.SSH_KEY,
-                infra.USER_DATA,
-                openstack.PUBLIC_KEY,
-                openstack.OS_USER_DATA,
-            }
-        )
+        # The walkthrough's public_key and user_data are extra categories (always offered).
+        return SUPPORTED_MIXINS
 
     def extra_categories(self) -> Sequence[Category]:
         """The walkthrough's static categories: instance actions, security groups and rules,

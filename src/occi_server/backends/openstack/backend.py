@@ -14,14 +14,12 @@ from contextlib import contextmanager
 
 from keystoneauth1 import session as ks_session
 
-from occi_server.backends.base import CloudSession
+from occi_server.backends.base import SERVED_KINDS, SUPPORTED_MIXINS, CloudSession
 from occi_server.backends.openstack import views
 from occi_server.backends.openstack.client import OpenStackApi
 from occi_server.backends.openstack.scope import Scope, Settings
 from occi_server.backends.openstack.session import OpenStackSession
 from occi_server.backends.openstack.templates import OfferCache
-from occi_server.categories import core
-from occi_server.categories import infrastructure as infra
 from occi_server.categories import openstack as ext
 from occi_server.context import RequestContext
 from occi_server.errors import Unauthorized
@@ -62,33 +60,13 @@ class OpenStackBackend:
         self._offers = OfferCache()
 
     def served_kinds(self) -> frozenset[str]:
-        return frozenset(
-            {
-                core.RESOURCE,
-                core.LINK,
-                infra.COMPUTE,
-                infra.STORAGE,
-                infra.NETWORK,
-                infra.STORAGELINK,
-                infra.NETWORKINTERFACE,
-                ext.SECURITY_RULE,
-            }
-        )
+        return SERVED_KINDS
 
     def implemented_actions(self) -> frozenset[str]:
         return _ACTIONS
 
     def supported_mixins(self) -> frozenset[str]:
-        return frozenset(
-            {
-                infra.IPNETWORK,
-                infra.IPNETWORKINTERFACE,
-                infra.OS_TPL,
-                infra.RESOURCE_TPL,
-                infra.SSH_KEY,
-                infra.USER_DATA,
-            }
-        )
+        return SUPPORTED_MIXINS
 
     def extra_categories(self) -> Sequence[Category]:
         return ext.CATEGORIES
