@@ -210,14 +210,24 @@ def insert_entity(
     """Insert an entity with its mixins and searchable attributes (links: their ends)."""
     clean = _clean(attributes)
     now = utcnow()
+    values = {
+        "project_id": scope.project_id,
+        "id": entity_id,
+        "kind": kind,
+        "location": location,
+        "source": source,
+        "target": target,
+        "source_pk": source_pk,
+        "target_pk": target_pk,
+        "attributes": clean,
+        "created_at": now,
+        "updated_at": now,
+    }
+    pk = scope.reader.scalar(_INSERT, {"new_" + name: value for name, value in values.items()})
     row = EntityRecord(
-        0, scope.project_id, entity_id, kind, location, source, target, source_pk, target_pk,
+        pk, scope.project_id, entity_id, kind, location, source, target, source_pk, target_pk,
         clean, 1,
     )  # fmt: skip
-    values = {"created_at": now, "updated_at": now}
-    row.pk = pk = scope.reader.scalar(
-        _INSERT, {"new_" + name: values.get(name, getattr(row, name, None)) for name in _NEW}
-    )
     _index(scope, pk, clean)
     _insert_mixins(scope, row, dict.fromkeys(mixins))
     return row

@@ -1,20 +1,12 @@
-"""The per-project catalogue version: read on every request, bumped with category changes."""
+"""The per-project catalogue version, bumped with category changes (reads.py reads it on
+every request)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from occi_server.backends.local.scope import Scope
 from occi_server.db.tables import CatalogueVersionRow
-
-
-def current(scope: Scope) -> str:
-    version = scope.db.scalar(
-        select(CatalogueVersionRow.version).where(
-            CatalogueVersionRow.project_id == scope.project_id
-        )
-    )
-    return str(version or 0)
 
 
 def bump(scope: Scope) -> None:
