@@ -38,6 +38,8 @@ ENTITY = Prepared(
         _entities.c.location == bindparam("location"),
     )
 )
+# Where ENTITY's and LINKS' end kinds start, after the row's own columns.
+_ENDS = len(store.COLUMNS)
 # A resource's links, with their targets' kinds.
 LINKS = Prepared(
     select(*store.COLUMNS, _target.c.kind)
@@ -79,17 +81,16 @@ def entity(reader: Reader, project: str, location: str) -> EntityRead | None:
     head = found[0]
     row = store.record(head)
     kinds: dict[int, str] = {row.pk: row.kind}
-    ends = len(store.COLUMNS)  # the kinds of the link's ends follow the row's columns
     if row.source_pk is not None:
-        kinds[row.source_pk] = head[ends]
-    if row.target_pk is not None and head[ends + 1] is not None:
-        kinds[row.target_pk] = head[ends + 1]
+        kinds[row.source_pk] = head[_ENDS]
+    if row.target_pk is not None and head[_ENDS + 1] is not None:
+        kinds[row.target_pk] = head[_ENDS + 1]
     links: list[store.EntityRecord] = []
     if row.source is None:
         for values in reader.rows(LINKS, {"pk": row.pk}):
             link = store.record(values)
             links.append(link)
-            target_kind = values[len(store.COLUMNS)]
+            target_kind = values[_ENDS]
             if link.target_pk is not None and target_kind is not None:
                 kinds[link.target_pk] = target_kind
     mixins: dict[int, list[str]] = defaultdict(list)
