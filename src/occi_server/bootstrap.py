@@ -16,8 +16,7 @@ from occi_server.backends.local.catalogue import (
 from occi_server.config import CloudConfig, Config, ConfigError
 from occi_server.db.engine import make_engine
 from occi_server.db.migrate import upgrade
-from occi_server.http.auth import Authenticator, LocalAuth, NoAuth
-from occi_server.identity.store import IdentityStore
+from occi_server.identity.auth import Authenticator, build_authenticator
 
 log = logging.getLogger("occi_server")
 
@@ -96,14 +95,4 @@ def build_backend_and_auth(config: Config) -> tuple[Backend, Authenticator]:
     upgrade(config.database_url)
     engine = make_engine(config.database_url)
     backend = LocalBackend(engine, cloud_catalogue(config.cloud))
-    authenticator: Authenticator
-    if config.server.auth == "none":
-        authenticator = NoAuth()
-    elif config.server.auth == "token":
-        authenticator = LocalAuth(IdentityStore(engine))
-    else:
-        # Keystone projects own the embedded cloud's resources, as they would OpenStack's.
-        from occi_server.identity.keystone import KeystoneAuth
-
-        authenticator = KeystoneAuth.from_environment()
-    return backend, authenticator
+    return backend, build_authenticator(config.server.auth, engine)

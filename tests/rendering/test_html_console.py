@@ -15,8 +15,8 @@ from occi_server.config import Config
 from occi_server.db.engine import make_engine
 from occi_server.db.migrate import upgrade
 from occi_server.http.app import OcciApp
-from occi_server.http.auth import LocalAuth, NoAuth
 from occi_server.http.handler import HttpRequest, HttpResponse
+from occi_server.identity.auth import LocalAuth, NoAuth
 from occi_server.identity.store import IdentityStore
 
 BASE = "http://127.0.0.1:8787"

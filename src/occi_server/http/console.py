@@ -36,8 +36,8 @@ from importlib import resources
 from urllib.parse import quote, urlsplit
 
 from occi_server.errors import BadRequest, Forbidden, MethodNotAllowed, NotFound, OcciError
-from occi_server.http.auth import LocalAuth, NoAuth
 from occi_server.http.handler import Engine, HttpRequest, HttpResponse
+from occi_server.identity.auth import LocalAuth, NoAuth
 from occi_server.rendering import negotiate
 from occi_server.rendering.base import Rendered
 from occi_server.rendering.html import CONSOLE, HTML, PageContext, reason, render_page

@@ -26,9 +26,9 @@ from occi_server.errors import (
     PreconditionFailed,
 )
 from occi_server.http import routing
-from occi_server.http.auth import Authenticator
 from occi_server.http.caching import CatalogueCache
 from occi_server.http.routing import Route, Target
+from occi_server.identity.auth import Authenticator
 from occi_server.model import Category, Entity, Kind, Mixin
 from occi_server.model.request import OcciRequest
 from occi_server.registry import Catalogue

@@ -21,6 +21,7 @@ from keystoneauth1.identity import v3
 
 from occi_server.context import RequestContext
 from occi_server.errors import ServiceUnavailable, Unauthorized
+from occi_server.identity.auth import check_claimed_identity
 
 _CACHE_SECONDS = 60.0
 _CACHE_LIMIT = 10_000
@@ -167,8 +168,6 @@ class KeystoneAuth:
         return cls(TokenValidator(KeystoneSettings.from_environment()))
 
     def authenticate(self, headers: Mapping[str, str], base_url: str) -> RequestContext:
-        from occi_server.http.auth import check_claimed_identity
-
         token = (headers.get("x-auth-token") or "").strip()
         if not token:
             raise self.validator.unauthorized(

@@ -1,4 +1,8 @@
-"""Who is calling: token, HTTP Basic, or (explicitly) nobody; always scoped to one project."""
+"""Who is calling: token, HTTP Basic, Keystone, or (explicitly) nobody; always one project.
+
+Authentication is identity's business: http/ hands the request headers to an Authenticator and
+receives a RequestContext; nothing here knows HTTP beyond header names.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,10 @@ import base64
 import binascii
 import threading
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Literal, Protocol
 
 from cachetools import TTLCache
+from sqlalchemy import Engine
 
 from occi_server.context import RequestContext
 from occi_server.errors import Unauthorized
@@ -143,3 +148,17 @@ def _basic_credentials(encoded: str) -> tuple[str, str]:
             "Authorization: malformed Basic credentials", headers={"WWW-Authenticate": CHALLENGE}
         )
     return user, password
+
+
+def build_authenticator(
+    mode: Literal["none", "token", "keystone"], engine: Engine
+) -> Authenticator:
+    """The authenticator `[server] auth` names; `engine` holds the local identity store."""
+    if mode == "none":
+        return NoAuth()
+    if mode == "token":
+        return LocalAuth(IdentityStore(engine))
+    # Keystone projects own the embedded cloud's resources, as they would OpenStack's.
+    from occi_server.identity.keystone import KeystoneAuth
+
+    return KeystoneAuth.from_environment()
