@@ -97,6 +97,8 @@ class OcciClient:
     base: str
     token: str | None
     fmt: str = "text/plain"
+    # An in-process client (tests/support/in_process.py); None sends over the network.
+    http: httpx.Client | None = None
 
     def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         headers = {"Accept": self.fmt}
@@ -143,6 +145,8 @@ class OcciClient:
             send["Content-Type"] = self.fmt
             body = "".join(f"{n}: {v}\r\n" for n, v in lines).encode()
         url = path if path.startswith("http") else self.base + path
+        if self.http is not None:
+            return self.http.request(method, url, headers=send, content=body, params=params)
         return httpx.request(method, url, headers=send, content=body, params=params, timeout=30)
 
     def get(self, path: str, **kw: object) -> httpx.Response:

@@ -90,7 +90,6 @@ class EntityChanges:
     set_attributes: dict[str, Any] = field(default_factory=dict)
     remove_attributes: list[str] = field(default_factory=list)
     add_links: list[LinkDraft] = field(default_factory=list)
-    expected_version: str | None = None  # If-Match: 412 when the entity has moved on
 
 
 ActionOutcome = Entity | Category | None

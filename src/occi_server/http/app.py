@@ -14,7 +14,8 @@ from starlette.types import Receive, Scope, Send
 from occi_server.backends.base import Backend
 from occi_server.config import Config, load_config
 from occi_server.http.console import Console
-from occi_server.http.handler import SERVER, Engine, HttpRequest
+from occi_server.http.handler import SERVER, Engine
+from occi_server.http.messages import HttpRequest
 from occi_server.identity.auth import Authenticator
 from occi_server.registry import Catalogue
 from occi_server.rendering import negotiate

@@ -36,9 +36,9 @@ from importlib import resources
 from urllib.parse import quote, urlsplit
 
 from occi_server.errors import BadRequest, Forbidden, MethodNotAllowed, NotFound, OcciError
-from occi_server.http.handler import Engine, HttpRequest, HttpResponse
+from occi_server.http.handler import Engine, negotiated
+from occi_server.http.messages import HttpRequest, HttpResponse, Negotiated
 from occi_server.identity.auth import LocalAuth, NoAuth
-from occi_server.rendering import negotiate
 from occi_server.rendering.base import Rendered
 from occi_server.rendering.html import CONSOLE, HTML, PageContext, reason, render_page
 from occi_server.rendering.html_form import FormPost, is_form, is_local_path, parse_form
@@ -64,11 +64,13 @@ class Console:
         self.store = auth.store if isinstance(auth, LocalAuth) else None
 
     def handle(self, request: HttpRequest) -> HttpResponse:
+        """The entry of every request: Accept is negotiated here, once, and passed along."""
         if request.path == CONSOLE or request.path.startswith(CONSOLE + "/"):
             return self._guarded(request, self._own_page)
-        if not wants_html(request):
-            return self.engine.handle(request)
-        return self._guarded(request, self._occi_page)
+        accepted = negotiated(request)
+        if accepted.media_type != HTML:
+            return self.engine.handle(request, accepted)
+        return self._guarded(request, lambda r, s: self._occi_page(r, s, accepted))
 
     def _guarded(
         self, request: HttpRequest, page: Callable[[HttpRequest, _Session], HttpResponse]
@@ -82,7 +84,9 @@ class Console:
         return response
 
     # -- OCCI URLs in HTML ------------------------------------------------------------------
-    def _occi_page(self, request: HttpRequest, session: _Session) -> HttpResponse:
+    def _occi_page(
+        self, request: HttpRequest, session: _Session, accepted: Negotiated
+    ) -> HttpResponse:
         explicit = request.header("x-auth-token") or request.header("authorization")
         by_cookie = bool(session.token) and not explicit
         if by_cookie:
@@ -90,7 +94,7 @@ class Console:
         csrf = session.csrf(session.token if by_cookie else "")
         form = self._form(request, session, csrf, by_cookie)
         request.page = PageContext(path=request.path, csrf=csrf)
-        response = self.engine.handle(request)
+        response = self.engine.handle(request, accepted)
         if response.status == 401 and not explicit:
             session.end()
             return self._redirect(request, self._login_url(request))
@@ -298,13 +302,6 @@ class _Session:
         if self.secure:
             cookie += "; Secure"
         self.set_cookies.append(("Set-Cookie", cookie))
-
-
-def wants_html(request: HttpRequest) -> bool:
-    try:
-        return negotiate.choose_media_type(request.header("accept")) == HTML
-    except OcciError:
-        return False  # the engine answers the 406 as it always has
 
 
 def parse_cookies(headers: Iterable[str]) -> dict[str, str]:

@@ -20,16 +20,6 @@ class Target(Enum):
     ENTITY = "entity"
 
 
-ALLOWED = {
-    Target.QUERY: ["GET", "HEAD", "POST", "DELETE"],
-    Target.ROOT: ["GET", "HEAD", "POST"],
-    Target.KIND: ["GET", "HEAD", "POST", "DELETE"],
-    Target.MIXIN: ["GET", "HEAD", "POST", "PUT", "DELETE"],
-    Target.UNBOUND: ["GET", "HEAD", "DELETE"],
-    Target.ENTITY: ["GET", "HEAD", "POST", "PUT", "DELETE"],
-}
-
-
 @dataclass(frozen=True, slots=True)
 class Route:
     target: Target

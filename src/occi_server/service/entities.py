@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from occi_server.backends.base import CloudSession, EntityChanges, EntityDraft
 from occi_server.categories import core
-from occi_server.errors import BadRequest, NotFound
+from occi_server.errors import BadRequest, NotFound, PreconditionFailed
 from occi_server.model import Entity, Kind, Link, Mixin
 from occi_server.model.request import OcciRequest
 from occi_server.registry import Registry
@@ -26,10 +26,26 @@ class Operation:
     catalogue_key: tuple[str, str] = ("", "")
 
 
+# If-Match as http/ parsed it: the entity versions (ETags without quotes) a change is for;
+# "*" matches any existing entity; None when the request sets no condition.
+IfMatch = frozenset[str] | None
+
+
+def check_version(entity: Entity, expected: IfMatch) -> None:
+    """412 unless the entity is at a version the client expects (RFC 9110 §13.1.1)."""
+    if expected is None or "*" in expected:
+        return
+    if entity.version is None or entity.version not in expected:
+        raise PreconditionFailed(
+            f"If-Match: {entity.location} is at version {entity.version}, not the one given"
+        )
+
+
 def create(
     op: Operation, request: OcciRequest, collection: Kind | None = None, location: str | None = None
-) -> Entity:
-    """Create an entity from a request posted to `collection` (or PUT at `location`)."""
+) -> str:
+    """Create an entity from a request posted to `collection` (or PUT at `location`); its
+    location."""
     registry = op.registry
     kinds, mixins = validation.split_categories(registry, request.categories)
     if len(kinds) > 1:
@@ -67,7 +83,7 @@ def create(
             for ref in request.links
             if not ref.is_action_link
         ]
-    return op.session.create_entity(draft)
+    return op.session.create_entity(draft).location
 
 
 def _check_chosen_location(registry: Registry, kind: Kind, location: str) -> None:
@@ -86,11 +102,10 @@ def read(op: Operation, location: str) -> Entity:
     return op.session.get_entity(location)
 
 
-def update(
-    op: Operation, location: str, request: OcciRequest, expected_version: str | None = None
-) -> Entity:
+def update(op: Operation, location: str, request: OcciRequest, expected: IfMatch = None) -> Entity:
     """Partial update (POST): add mixins, set attributes, add links."""
     current = op.session.get_entity(location)
+    check_version(current, expected)
     kind, mixins = _entity_categories(op.registry, current)
     new_kinds, new_mixins = validation.split_categories(op.registry, request.categories)
     _check_same_kind(current, new_kinds)
@@ -101,9 +116,7 @@ def update(
     values = validation.coerce_attributes(
         definitions, request.attributes, current=current.attributes, creating=False
     )
-    changes = EntityChanges(
-        add_mixins=added, set_attributes=values, expected_version=expected_version
-    )
+    changes = EntityChanges(add_mixins=added, set_attributes=values)
     if isinstance(current, Link):
         if request.links:
             raise BadRequest("Link: a link entity cannot carry Link renderings")
@@ -117,11 +130,24 @@ def update(
     return op.session.update_entity(location, changes)
 
 
-def replace(
-    op: Operation, location: str, request: OcciRequest, expected_version: str | None = None
-) -> Entity:
-    """Full update (PUT) of an existing entity: what is missing goes, links stay."""
-    current = op.session.get_entity(location)
+def put(
+    op: Operation, location: str, request: OcciRequest, expected: IfMatch = None
+) -> Entity | str:
+    """PUT at a location: a full update of the entity there (the entity), or a creation (its
+    location). If-Match holds only for an entity that exists."""
+    try:
+        current = op.session.get_entity(location)
+    except NotFound:
+        if expected is not None:
+            raise PreconditionFailed(f"If-Match: there is no entity at {location}") from None
+        return create(op, request, location=location)
+    check_version(current, expected)
+    return replace(op, current, request)
+
+
+def replace(op: Operation, current: Entity, request: OcciRequest) -> Entity:
+    """Full update of `current`: what the request leaves out goes, links stay."""
+    location = current.location
     kind, mixins = _entity_categories(op.registry, current)
     new_kinds, new_mixins = validation.split_categories(op.registry, request.categories)
     _check_same_kind(current, new_kinds)
@@ -159,14 +185,15 @@ def replace(
         remove_mixins=[m for m in mixins if m.type_id not in {t.type_id for t in target_mixins}],
         set_attributes=values,
         remove_attributes=removable,
-        expected_version=expected_version,
     )
     if isinstance(current, Link):
         _link_endpoint_changes(op, current, request, changes)
     return op.session.update_entity(location, changes)
 
 
-def delete(op: Operation, location: str) -> None:
+def delete(op: Operation, location: str, expected: IfMatch = None) -> None:
+    if expected is not None:
+        check_version(op.session.get_entity(location), expected)
     op.session.delete_entity(location)
 
 

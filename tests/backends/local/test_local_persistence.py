@@ -4,7 +4,7 @@ from occi_server.backends.base import EntityChanges, EntityQuery
 from occi_server.backends.local import LocalBackend, default_catalogue
 from occi_server.categories import infrastructure as infra
 from occi_server.db.engine import make_engine
-from occi_server.errors import NotFound, PreconditionFailed
+from occi_server.errors import NotFound
 from occi_server.model import Mixin
 
 from .conftest import A, as_resource, compute, interface, network, storage, storagelink
@@ -78,19 +78,3 @@ def test_every_change_moves_the_version_on(backend: LocalBackend) -> None:
     versions = [vm.version, titled.version, as_resource(stopped).version, linked.version]
     assert all(v is not None for v in versions)
     assert [int(str(v)) for v in versions] == sorted({int(str(v)) for v in versions})
-
-
-def test_a_stale_expected_version_is_a_failed_precondition(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
-        vm = s.create_entity(compute())
-        s.update_entity(vm.location, EntityChanges(set_attributes={"occi.core.title": "a"}))
-    stale = EntityChanges(set_attributes={"occi.core.title": "b"}, expected_version=vm.version)
-    with backend.session(A) as s, pytest.raises(PreconditionFailed):
-        s.update_entity(vm.location, stale)
-    with backend.session(A) as s:
-        current = s.get_entity(vm.location)
-        assert current.attributes["occi.core.title"] == "a"
-        fresh = EntityChanges(
-            set_attributes={"occi.core.title": "c"}, expected_version=f'"{current.version}"'
-        )
-        assert s.update_entity(vm.location, fresh).attributes["occi.core.title"] == "c"

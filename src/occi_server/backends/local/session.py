@@ -26,7 +26,7 @@ from occi_server.backends.local.rules import KindRules, Update
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.store import EntityRecord
 from occi_server.backends.local.views import Viewer
-from occi_server.errors import BadRequest, NotFound, PreconditionFailed
+from occi_server.errors import BadRequest, NotFound
 from occi_server.model import Entity, Mixin
 
 _DEFAULT_RULES = KindRules()
@@ -156,7 +156,6 @@ class LocalSession:
     def update_entity(self, location: str, changes: EntityChanges) -> Entity:
         scope = self._scope
         row = store.get(scope, location, for_update=True)
-        _check_version(row, changes.expected_version)
         mixins.check_owned(scope, changes.add_mixins)
         _check_link_ends(row, changes.set_attributes)
         attributes = {**row.attributes, **changes.set_attributes}
@@ -199,18 +198,6 @@ class LocalSession:
             raise BadRequest(f"action {action} is not available here")
         outcome = self._rules_for(row.kind).invoke(self._scope, row, action, dict(parameters))
         return outcome if outcome is not None else self.get_entity(row.location)
-
-
-def _check_version(row: EntityRecord, expected: str | None) -> None:
-    """If-Match: the change applies only to the version the client has seen."""
-    if expected is None:
-        return
-    wanted = expected.strip()
-    if wanted == "*":
-        return
-    wanted = wanted.removeprefix("W/").strip('"')
-    if wanted != str(row.version):
-        raise PreconditionFailed(f"{row.location} is at version {row.version}, not {wanted}")
 
 
 def _check_link_ends(row: EntityRecord, values: Mapping[str, Any]) -> None:

@@ -15,7 +15,8 @@ from occi_server.config import Config
 from occi_server.db.engine import make_engine
 from occi_server.db.migrate import upgrade
 from occi_server.http.app import OcciApp
-from occi_server.http.handler import HttpRequest, HttpResponse
+from occi_server.http.handler import negotiated
+from occi_server.http.messages import HttpRequest, HttpResponse
 from occi_server.identity.auth import LocalAuth, NoAuth
 from occi_server.identity.store import IdentityStore
 
@@ -256,7 +257,8 @@ def test_non_html_requests_are_answered_as_without_the_console(app: OcciApp) -> 
         if content_type:
             headers.append(("content-type", content_type))
         method = "POST" if body else "GET"
-        direct = app.engine.handle(HttpRequest(method, "/compute/", {}, list(headers), body, BASE))
+        request = HttpRequest(method, "/compute/", {}, list(headers), body, BASE)
+        direct = app.engine.handle(request, negotiated(request))
         via = app.console.handle(HttpRequest(method, "/compute/", {}, list(headers), body, BASE))
         assert (via.status, via.rendered.body, via.headers) == (
             direct.status,
