@@ -10,6 +10,7 @@ from occi_server.categories.core import RESOURCE
 from occi_server.categories.infrastructure import COMPUTE
 from occi_server.model import Action, Attribute, AttributeType, Kind, Mixin
 from occi_server.model.category import KindExtension
+from occi_server.model.lifecycle import Step
 
 RESOURCE_TPL_SCHEME = "http://schemas.openstack.org/template/resource#"
 OS_TPL_SCHEME = "http://schemas.openstack.org/template/os#"
@@ -26,6 +27,11 @@ FLOATING_IP = "org.openstack.network.floating.ip"
 ADMIN_PWD = "org.openstack.credentials.admin_pwd"
 IMAGE_NAME = "org.openstack.snapshot.image_name"
 NOVA_STATE = "org.openstack.compute.state"
+NOVA_TASK = "org.openstack.compute.task_state"
+REBOOT_TYPE = "org.openstack.compute.reboot.type"
+# Nova's server statuses (org.openstack.compute.state), the compute lifecycle's vocabulary.
+ACTIVE, SHUTOFF, SUSPENDED, PAUSED = "ACTIVE", "SHUTOFF", "SUSPENDED", "PAUSED"
+VERIFY_RESIZE, ERROR, BUILD, REBOOT_STATUS = "VERIFY_RESIZE", "ERROR", "BUILD", "REBOOT"
 
 
 def _action(term: str, title: str, *params: Attribute) -> Action:
@@ -54,6 +60,11 @@ CREATE_IMAGE = _action(
     "Snapshot the compute into a new OS template",
     Attribute(name=IMAGE_NAME, required=True, description="Name of the new OS template"),
 )
+REBOOT = _action(
+    "reboot",
+    "Reboot the compute, as Nova does (SOFT: the guest is asked; HARD: power cycled)",
+    Attribute(name=REBOOT_TYPE, enum=("SOFT", "HARD"), default="SOFT", description="How"),
+)
 INSTANCE_ACTIONS = (
     CONFIRM_RESIZE,
     REVERT_RESIZE,
@@ -61,6 +72,68 @@ INSTANCE_ACTIONS = (
     DEALLOC_FLOAT_IP,
     CHG_PWD,
     CREATE_IMAGE,
+    REBOOT,
+)
+
+# Their place in the compute lifecycle (categories/lifecycles.py): from which Nova statuses
+# they run, and what a client sees while and after they do. Advertised in this order.
+_ANY = (ACTIVE, SHUTOFF, SUSPENDED, PAUSED, VERIFY_RESIZE)
+INSTANCE_STEPS = (
+    Step(
+        action=CONFIRM_RESIZE.type_id,
+        sources=(VERIFY_RESIZE,),
+        target=None,  # back to the status the OCCI state is drawn as
+        busy="confirming the resize",
+        done="resize confirmed",
+        task="resize_finish",
+    ),
+    Step(
+        action=REVERT_RESIZE.type_id,
+        sources=(VERIFY_RESIZE,),
+        target=None,
+        busy="reverting the resize",
+        done="resize reverted",
+        task="resize_reverting",
+    ),
+    Step(
+        action=CHG_PWD.type_id,
+        sources=(ACTIVE,),  # Nova sets passwords on running servers only
+        target=None,
+        busy="changing the administrative password",
+        done="administrative password changed",
+        task="updating_password",
+    ),
+    Step(
+        action=CREATE_IMAGE.type_id,
+        sources=(ACTIVE, SHUTOFF, SUSPENDED, PAUSED),
+        target=None,
+        busy="creating an image",
+        done="image created",
+        task="image_snapshot",
+    ),
+    Step(
+        action=ALLOC_FLOAT_IP.type_id,
+        sources=_ANY,
+        target=None,
+        busy="allocating a floating IP",
+        done="floating IP allocated",
+    ),
+    Step(
+        action=DEALLOC_FLOAT_IP.type_id,
+        sources=_ANY,
+        target=None,
+        busy="releasing a floating IP",
+        done="floating IP released",
+    ),
+    Step(
+        action=REBOOT.type_id,
+        sources=(ACTIVE, ERROR),
+        target=ACTIVE,
+        busy="rebooting",
+        done="rebooted",
+        during=REBOOT_STATUS,
+        task="rebooting",
+    ),
 )
 
 # What the walkthrough adds to every compute: its actions and attributes.
@@ -82,6 +155,11 @@ COMPUTE_EXTENSION = KindExtension(
             name=NOVA_STATE,
             mutable=False,
             description="The cloud's own state of the instance, e.g. VERIFY_RESIZE",
+        ),
+        Attribute(
+            name=NOVA_TASK,
+            mutable=False,
+            description="What the cloud is doing to the instance, e.g. powering-on (else absent)",
         ),
     ),
 )

@@ -11,7 +11,7 @@ from occi_server.model import Mixin
 from .conftest import A, B, as_resource, compute, storage, storagelink, template
 
 START, STOP, RESTART, SUSPEND, SAVE = (a.type_id for a in infra.COMPUTE_ACTIONS)
-CONFIRM, REVERT, ALLOC, DEALLOC, CHG_PWD, CREATE_IMAGE = (
+CONFIRM, REVERT, ALLOC, DEALLOC, CHG_PWD, CREATE_IMAGE, REBOOT = (
     a.type_id for a in openstack.INSTANCE_ACTIONS
 )
 
@@ -50,7 +50,7 @@ def test_a_new_compute_is_active_like_a_nova_server(backend: LocalBackend) -> No
         vm = s.create_entity(compute())
     assert vm.attributes["occi.compute.state"] == "active"
     assert sorted(vm.actions) == sorted(
-        [STOP, RESTART, SUSPEND, SAVE, CHG_PWD, CREATE_IMAGE, ALLOC]
+        [STOP, RESTART, SUSPEND, SAVE, CHG_PWD, CREATE_IMAGE, ALLOC, REBOOT]
     )
     assert vm.attributes["org.openstack.compute.state"] == "ACTIVE"
 
@@ -174,3 +174,24 @@ def test_removing_the_only_resource_template_is_refused(backend: LocalBackend) -
         vm = s.create_entity(compute(itsy))
         with pytest.raises(BadRequest, match="resource template"):
             s.update_entity(vm.location, EntityChanges(remove_mixins=[itsy]))
+
+
+def test_start_on_an_active_compute_answers_and_changes_nothing(backend: LocalBackend) -> None:
+    with backend.session(A) as s:
+        vm = as_resource(s.create_entity(compute()))
+        again = s.invoke_action(vm.location, START, {})
+    assert isinstance(again, type(vm)) and again.version == vm.version
+    assert again.attributes == vm.attributes
+
+
+def test_reboot_is_a_restart_in_nova_terms(backend: LocalBackend) -> None:
+    with backend.session(A) as s:
+        vm = s.create_entity(compute())
+        rebooted = as_resource(
+            s.invoke_action(vm.location, REBOOT, {openstack.REBOOT_TYPE: "HARD"})
+        )
+        assert rebooted.attributes["occi.compute.state.message"] == "rebooted (HARD)"
+        assert rebooted.attributes["org.openstack.compute.state"] == "ACTIVE"
+        s.invoke_action(vm.location, STOP, {})
+        with pytest.raises(Conflict, match=r"reboot.*inactive"):
+            s.invoke_action(vm.location, REBOOT, {})

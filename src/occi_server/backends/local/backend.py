@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from occi_server.backends.base import SERVED_KINDS, SUPPORTED_MIXINS, CloudSession
-from occi_server.backends.local import compute, floating_ips, instance, network, security, storage
+from occi_server.backends.local import compute, floating_ips, network, security, storage
 from occi_server.backends.local.catalogue import CloudCatalogue, default_catalogue
 from occi_server.backends.local.direct import DirectReads, Driver, Reader
 from occi_server.backends.local.links import LINK_KINDS, LinkRules
@@ -51,10 +51,10 @@ class LocalBackend:
             **{kind: link_rules for kind in LINK_KINDS},
             infra.NETWORKINTERFACE: floating_ips.InterfaceRules(),
         }
-        instance_actions = instance.ACTIONS
+        compute_actions = compute.ACTIONS
         if not floating:  # no pool or no public network: nothing to allocate from or attach to
-            instance_actions -= {instance.ALLOC, instance.DEALLOC}
-        self._implemented = compute.ACTIONS | storage.ACTIONS | network.ACTIONS | instance_actions
+            compute_actions -= compute.FLOATING_ACTIONS
+        self._implemented = compute_actions | storage.ACTIONS | network.ACTIONS
         # Projects whose view of the provider networks exists (checked once per process).
         self._seeded: set[str] = set()
         self._seed_lock = threading.Lock()

@@ -1,8 +1,9 @@
-"""Compute: templates (flavor, image), the OCCI state machine, and the instance extensions.
+"""Compute: templates (flavor, image), the lifecycle, and the instance extensions.
 
-Resize (resize.py), floating IPs (floating_ips.py), credentials (credentials.py) and the
-instance actions (instance.py) each live in their own module; this one wires them into the
-hooks of a compute.
+The actions, their states and messages are declared in categories/lifecycles.py; resize
+(resize.py), floating IPs (floating_ips.py), credentials (credentials.py) and the work of each
+action (instance.py) each live in their own module; this one wires them into the hooks of a
+compute.
 """
 
 from __future__ import annotations
@@ -13,20 +14,19 @@ from typing import Any
 from occi_server.backends.base import ActionOutcome, EntityDraft
 from occi_server.backends.local import credentials, floating_ips, instance, resize, store
 from occi_server.backends.local.catalogue import Flavor, Image
-from occi_server.backends.local.rules import KindRules, Update, allowed, transition
+from occi_server.backends.local.rules import KindRules, Update, allowed, step_for
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.states import (
     ACTIVE,
     CORES,
     FLOATING_IP,
     INACTIVE,
+    LIFECYCLE,
     MEMORY,
     MESSAGE,
-    STATE,
-    SUSPENDED,
+    VERIFY_RESIZE,
     occi_state,
-    resize_pending,
-    settle,
+    status,
 )
 from occi_server.backends.local.store import EntityRecord
 from occi_server.backends.local.templates import OS_SCHEME, flavor_mixin, pick_one
@@ -34,17 +34,9 @@ from occi_server.categories import infrastructure as infra
 from occi_server.errors import BadRequest, Conflict
 from occi_server.model import Mixin
 
-START, STOP, RESTART, SUSPEND, SAVE = (a.type_id for a in infra.COMPUTE_ACTIONS)
-TRANSITIONS = {
-    (INACTIVE, START): ACTIVE,
-    (SUSPENDED, START): ACTIVE,
-    (ACTIVE, STOP): INACTIVE,
-    (ACTIVE, SUSPEND): SUSPENDED,
-    (ACTIVE, RESTART): ACTIVE,
-    (ACTIVE, SAVE): ACTIVE,
-}
-ACTIONS = frozenset(action for _, action in TRANSITIONS)
-_MESSAGES = {START: "started", STOP: "stopped", SUSPEND: "suspended", RESTART: "restarted"}
+# The actions this cloud does the work of: every one of the table's compute steps.
+ACTIONS = frozenset(LIFECYCLE.actions) & frozenset(instance.WORK)
+FLOATING_ACTIONS = frozenset({instance.ALLOC, instance.DEALLOC})
 # Nova rebuilds ACTIVE and SHUTOFF servers.
 REBUILDABLE = (ACTIVE, INACTIVE)
 
@@ -79,8 +71,8 @@ class ComputeRules(KindRules):
         attributes.pop(FLOATING_IP, None)
         # OCCI draws `inactive` as the initial state, but Nova boots a server straight to
         # ACTIVE and the walkthrough stops the VM right after creating it: we mirror Nova.
-        attributes[STATE] = ACTIVE
-        settle(attributes, "running")
+        assert LIFECYCLE.create is not None
+        LIFECYCLE.settle(attributes, LIFECYCLE.initial, LIFECYCLE.create.done)
         return mixins
 
     def after_create(self, scope: Scope, row: EntityRecord, draft: EntityDraft) -> None:
@@ -122,30 +114,31 @@ class ComputeRules(KindRules):
         floating_ips.on_update(scope, row, change)
 
     def actions(self, attributes: Mapping[str, Any]) -> list[str]:
-        pending = resize_pending(attributes)
-        state_actions = [] if pending else allowed(TRANSITIONS, occi_state(attributes))
-        return [*state_actions, *instance.applicable(attributes, self._floating)]
+        found = [a for a in allowed(LIFECYCLE, attributes) if a in ACTIONS]
+        if not self._floating:
+            return [a for a in found if a not in FLOATING_ACTIONS]
+        if not attributes.get(FLOATING_IP):
+            found = [a for a in found if a != instance.DEALLOC]
+        return found
 
     def invoke(
         self, scope: Scope, row: EntityRecord, action: str, parameters: dict[str, Any]
     ) -> ActionOutcome:
-        if action in instance.ACTIONS:
-            return instance.invoke(scope, row, action, parameters)
         if action not in ACTIONS:
             return super().invoke(scope, row, action, parameters)
-        resize.check_not_pending(row, f"action {action.rpartition('#')[2]}")
-        target = transition(TRANSITIONS, occi_state(row.attributes), action)
-        outcome: ActionOutcome = None
-        if action == SAVE:
-            outcome = instance.snapshot(scope, row, parameters.get("name"))
-            message = f"saved as OS template {outcome.term}"
-        else:
-            method = parameters.get("method")
-            message = _MESSAGES[action] + (f" ({method})" if method else "")
-        attributes = dict(row.attributes)
-        attributes[STATE] = target
-        settle(attributes, message)
-        store.write_attributes(scope, row, attributes)
+        term = action.rpartition("#")[2]
+        if action not in LIFECYCLE.allowed(VERIFY_RESIZE):
+            resize.check_not_pending(row, f"action {term}")
+        elif action not in LIFECYCLE.allowed(status(row.attributes)):
+            raise Conflict(f"action {term} needs a pending resize; {row.location} has none")
+        step = step_for(LIFECYCLE, row.attributes, action)
+        if step is None:  # already there: nothing to do
+            return None
+        outcome, message = instance.WORK[action](scope, row, parameters)
+        if step.target is not None:
+            attributes = dict(row.attributes)
+            LIFECYCLE.settle(attributes, step.target, message or step.done)
+            store.write_attributes(scope, row, attributes)
         store.bump(scope, row)
         return outcome
 

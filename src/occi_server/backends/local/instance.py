@@ -1,74 +1,99 @@
-"""The walkthrough's instance actions (http://schemas.openstack.org/instance/action#) and
-OCCI's `save`, which shares create_image's snapshot."""
+"""The work of each compute action: what the embedded cloud does besides the state change
+the lifecycle table (categories/lifecycles.py) declares.
+
+Each function returns the action's outcome (a new OS template for save and create_image) and
+the message to record (None: the step's `done`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable
 from typing import Any
 
 from occi_server.backends.base import ActionOutcome
 from occi_server.backends.local import credentials, floating_ips, resize, store, versions
 from occi_server.backends.local.catalogue import Image
 from occi_server.backends.local.scope import Scope
-from occi_server.backends.local.states import (
-    ACTIVE,
-    FLOATING_IP,
-    occi_state,
-    resize_pending,
-    settle,
-)
+from occi_server.backends.local.states import ACTIVE, occi_state, settle
 from occi_server.backends.local.store import EntityRecord
+from occi_server.categories import infrastructure as infra
 from occi_server.categories import openstack
 from occi_server.errors import BadRequest, Conflict
 from occi_server.model import Mixin
 
-CONFIRM, REVERT, ALLOC, DEALLOC, CHG_PWD, CREATE_IMAGE = (
-    a.type_id for a in openstack.INSTANCE_ACTIONS
-)
-ACTIONS = frozenset(a.type_id for a in openstack.INSTANCE_ACTIONS)
+Work = Callable[[Scope, EntityRecord, dict[str, Any]], tuple[ActionOutcome, str | None]]
+ALLOC, DEALLOC = openstack.ALLOC_FLOAT_IP.type_id, openstack.DEALLOC_FLOAT_IP.type_id
 
 
-def applicable(attributes: Mapping[str, Any], floating: bool) -> list[str]:
-    """The instance actions that can run now (Nova's rules)."""
-    found: list[str] = []
-    if resize_pending(attributes):
-        found += [CONFIRM, REVERT]
-    else:
-        if occi_state(attributes) == ACTIVE:
-            found.append(CHG_PWD)  # Nova sets passwords on running servers only
-        found.append(CREATE_IMAGE)
-    if floating:
-        found.append(ALLOC)
-        if attributes.get(FLOATING_IP):
-            found.append(DEALLOC)
-    return found
+def _with_method(done: str) -> Work:
+    """A state change only; the message names the method asked for, if any."""
+
+    def work(scope: Scope, row: EntityRecord, parameters: dict[str, Any]) -> tuple[None, str]:
+        method = parameters.get("method")
+        return None, done + (f" ({method})" if method else "")
+
+    return work
 
 
-def invoke(
-    scope: Scope, row: EntityRecord, action: str, parameters: dict[str, Any]
-) -> ActionOutcome:
-    outcome: ActionOutcome = None
-    if action == CONFIRM:
-        resize.confirm(scope, row)
-    elif action == REVERT:
-        resize.revert(scope, row)
-    elif action == ALLOC:
-        pool = floating_ips.find_pool(
-            scope.cloud.catalogue, parameters.get(openstack.FLOATING_POOL)
-        )
-        floating_ips.allocate(scope, row, pool)
-        floating_ips.refresh(scope, row)
-    elif action == DEALLOC:
-        floating_ips.release(scope, row, parameters.get(openstack.FLOATING_IP))
-        floating_ips.refresh(scope, row)
-    elif action == CHG_PWD:
-        change_password(scope, row, parameters)
-    elif action == CREATE_IMAGE:
-        resize.check_not_pending(row, "create_image")
-        outcome = snapshot(scope, row, parameters.get(openstack.IMAGE_NAME))
-        _note(scope, row, f"image {outcome.term} created")
-    store.bump(scope, row)
-    return outcome
+def _save(scope: Scope, row: EntityRecord, parameters: dict[str, Any]) -> tuple[Mixin, str]:
+    mixin = snapshot(scope, row, parameters.get("name"))
+    return mixin, f"saved as OS template {mixin.term}"
+
+
+def _confirm(scope: Scope, row: EntityRecord, parameters: dict[str, Any]) -> tuple[None, None]:
+    resize.confirm(scope, row)
+    return None, None
+
+
+def _revert(scope: Scope, row: EntityRecord, parameters: dict[str, Any]) -> tuple[None, None]:
+    resize.revert(scope, row)
+    return None, None
+
+
+def _alloc(scope: Scope, row: EntityRecord, parameters: dict[str, Any]) -> tuple[None, None]:
+    pool = floating_ips.find_pool(scope.cloud.catalogue, parameters.get(openstack.FLOATING_POOL))
+    floating_ips.allocate(scope, row, pool)
+    floating_ips.refresh(scope, row)
+    return None, None
+
+
+def _dealloc(scope: Scope, row: EntityRecord, parameters: dict[str, Any]) -> tuple[None, None]:
+    floating_ips.release(scope, row, parameters.get(openstack.FLOATING_IP))
+    floating_ips.refresh(scope, row)
+    return None, None
+
+
+def _chg_pwd(scope: Scope, row: EntityRecord, parameters: dict[str, Any]) -> tuple[None, None]:
+    change_password(scope, row, parameters)
+    return None, None
+
+
+def _create_image(
+    scope: Scope, row: EntityRecord, parameters: dict[str, Any]
+) -> tuple[Mixin, None]:
+    mixin = snapshot(scope, row, parameters.get(openstack.IMAGE_NAME))
+    _note(scope, row, f"image {mixin.term} created")
+    return mixin, None
+
+
+def _reboot(scope: Scope, row: EntityRecord, parameters: dict[str, Any]) -> tuple[None, str]:
+    return None, f"rebooted ({parameters.get(openstack.REBOOT_TYPE) or 'SOFT'})"
+
+
+WORK: dict[str, Work] = {
+    infra.START.type_id: _with_method("started"),
+    infra.STOP.type_id: _with_method("stopped"),
+    infra.RESTART.type_id: _with_method("restarted"),
+    infra.SUSPEND.type_id: _with_method("suspended"),
+    infra.SAVE.type_id: _save,
+    openstack.CONFIRM_RESIZE.type_id: _confirm,
+    openstack.REVERT_RESIZE.type_id: _revert,
+    ALLOC: _alloc,
+    DEALLOC: _dealloc,
+    openstack.CHG_PWD.type_id: _chg_pwd,
+    openstack.CREATE_IMAGE.type_id: _create_image,
+    openstack.REBOOT.type_id: _reboot,
+}
 
 
 def change_password(scope: Scope, row: EntityRecord, parameters: dict[str, Any]) -> None:

@@ -11,23 +11,22 @@ from occi_server.backends.base import ActionOutcome, EntityDraft
 from occi_server.backends.local import store, subnets
 from occi_server.backends.local.addresses import IpNetwork, first_host, is_host, parse_cidr
 from occi_server.backends.local.catalogue import NetworkSpec
-from occi_server.backends.local.rules import KindRules, Update, allowed, transition
+from occi_server.backends.local.rules import KindRules, Update, allowed, step_for
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.store import EntityRecord
 from occi_server.categories import infrastructure as infra
+from occi_server.categories import lifecycles
 from occi_server.db.tables import EntityRow, IpAllocationRow
 from occi_server.errors import BadRequest, Conflict, Forbidden
 from occi_server.model import Mixin
 
-STATE = "occi.network.state"
-MESSAGE = "occi.network.state.message"
+LIFECYCLE = lifecycles.NETWORK
+STATE, MESSAGE = LIFECYCLE.state, LIFECYCLE.message
 ADDRESS = "occi.network.address"
 GATEWAY = "occi.network.gateway"
 ALLOCATION = "occi.network.allocation"
-ACTIVE, INACTIVE = "active", "inactive"
-UP, DOWN = (a.type_id for a in infra.NETWORK_ACTIONS)
-TRANSITIONS = {(INACTIVE, UP): ACTIVE, (ACTIVE, DOWN): INACTIVE}
-ACTIONS = frozenset(action for _, action in TRANSITIONS)
+ACTIVE = LIFECYCLE.initial
+ACTIONS = frozenset(LIFECYCLE.actions)
 
 
 class NetworkRules(KindRules):
@@ -39,8 +38,8 @@ class NetworkRules(KindRules):
         # Without a range of its own it gets a private one after insertion (after_create).
         # OCCI starts networks inactive; Neutron networks are ACTIVE once created, and an
         # inactive network would make every new interface useless: we mirror Neutron.
-        attributes[STATE] = ACTIVE
-        attributes[MESSAGE] = "up"
+        assert LIFECYCLE.create is not None
+        LIFECYCLE.settle(attributes, LIFECYCLE.initial, LIFECYCLE.create.done)
         return mixins
 
     def after_create(self, scope: Scope, row: EntityRecord, draft: EntityDraft) -> None:
@@ -79,7 +78,7 @@ class NetworkRules(KindRules):
             raise Forbidden(f"{row.location} is a provider network and cannot be deleted")
 
     def actions(self, attributes: Mapping[str, Any]) -> list[str]:
-        return allowed(TRANSITIONS, str(attributes.get(STATE, ACTIVE)))
+        return allowed(LIFECYCLE, attributes)
 
     def invoke(
         self, scope: Scope, row: EntityRecord, action: str, parameters: dict[str, Any]
@@ -88,9 +87,12 @@ class NetworkRules(KindRules):
             return super().invoke(scope, row, action, parameters)
         if provider_spec(scope, row) is not None:
             raise Forbidden(f"{row.location} is a provider network")
+        step = step_for(LIFECYCLE, row.attributes, action)
+        if step is None:
+            return None
         attributes = dict(row.attributes)
-        attributes[STATE] = transition(TRANSITIONS, str(attributes.get(STATE, ACTIVE)), action)
-        attributes[MESSAGE] = "up" if action == UP else "down"
+        assert step.target is not None
+        LIFECYCLE.settle(attributes, step.target, step.done)
         store.write_attributes(scope, row, attributes)
         store.bump(scope, row)
         return None

@@ -12,6 +12,7 @@ from occi_server.backends.local.store import EntityRecord
 from occi_server.errors import BadRequest, Conflict
 from occi_server.model import Mixin
 from occi_server.model.category import split_type_id
+from occi_server.model.lifecycle import Lifecycle, Step
 
 
 @dataclass(slots=True)
@@ -56,14 +57,27 @@ class KindRules:
         raise BadRequest(f"action {split_type_id(action)[1]} is not defined for {row.location}")
 
 
-def transition(table: Mapping[tuple[str, str], str], state: str, action: str) -> str:
-    """The state `action` leads to from `state`; a Conflict naming both when it cannot run."""
-    target = table.get((state, action))
-    if target is None:
-        term = split_type_id(action)[1]
-        raise Conflict(f"action {term} is not allowed while the state is {state}")
-    return target
+def step_for(lifecycle: Lifecycle, attributes: Mapping[str, Any], action: str) -> Step | None:
+    """The step `action` takes from the entity's status: None when there is nothing to do
+    (the status is one the step leaves alone, e.g. start on an active compute), a Conflict
+    naming the action and the state when it cannot run now."""
+    step = lifecycle.step(action)
+    if step is None:
+        raise BadRequest(f"action {split_type_id(action)[1]} is not defined for {lifecycle.kind}")
+    if lifecycle.busy(attributes):
+        message = attributes.get(lifecycle.message, "an operation")
+        raise Conflict(f"action {step.term} is not allowed while {message} is under way")
+    status = lifecycle.status_of(attributes)
+    if status in step.idle:
+        return None
+    if status not in step.sources:
+        state = attributes.get(lifecycle.state, status)
+        raise Conflict(f"action {step.term} is not allowed while the state is {state}")
+    return step
 
 
-def allowed(table: Mapping[tuple[str, str], str], state: str) -> list[str]:
-    return [action for (source, action) in table if source == state]
+def allowed(lifecycle: Lifecycle, attributes: Mapping[str, Any]) -> list[str]:
+    """The actions advertised now: none while an operation is under way."""
+    if lifecycle.busy(attributes):
+        return []
+    return lifecycle.allowed(lifecycle.status_of(attributes))

@@ -1,8 +1,10 @@
 """A compute's state as OCCI draws it (occi.compute.state) and as Nova names it.
 
-org.openstack.compute.state mirrors Nova: ACTIVE, SHUTOFF, SUSPENDED for the OCCI states, and
+The lifecycle table (categories/lifecycles.py) speaks Nova's statuses, kept in
+org.openstack.compute.state: ACTIVE, SHUTOFF, SUSPENDED, PAUSED, ERROR for the OCCI states,
 VERIFY_RESIZE while a resize waits for confirm_resize or revert_resize (the OCCI state then
-stays what it was: the instance runs, or not, on its new flavor).
+stays what it was: the instance runs, or not, on its new flavor), and while an operation runs
+the transitional one (BUILD, REBOOT) with org.openstack.compute.task_state.
 """
 
 from __future__ import annotations
@@ -10,25 +12,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from occi_server.categories import openstack
+from occi_server.categories import lifecycles, openstack
 
-STATE = "occi.compute.state"
-MESSAGE = "occi.compute.state.message"
+LIFECYCLE = lifecycles.COMPUTE
+STATE = LIFECYCLE.state
+MESSAGE = LIFECYCLE.message
 CORES = "occi.compute.cores"
 MEMORY = "occi.compute.memory"
 NOVA_STATE = openstack.NOVA_STATE
+NOVA_TASK = openstack.NOVA_TASK
 FLOATING_IP = openstack.FLOATING_IP
 ACTIVE, INACTIVE, SUSPENDED = "active", "inactive", "suspended"
-VERIFY_RESIZE = "VERIFY_RESIZE"
-_NOVA = {ACTIVE: "ACTIVE", INACTIVE: "SHUTOFF", SUSPENDED: "SUSPENDED"}
+VERIFY_RESIZE = openstack.VERIFY_RESIZE
 
 
 def occi_state(attributes: Mapping[str, Any]) -> str:
     return str(attributes.get(STATE, ACTIVE))
 
 
-def nova_state(state: str) -> str:
-    return _NOVA.get(state, state.upper())
+def status(attributes: Mapping[str, Any]) -> str:
+    """Nova's status of the compute: what the lifecycle's steps run from."""
+    return LIFECYCLE.status_of(attributes)
 
 
 def resize_pending(attributes: Mapping[str, Any]) -> bool:
@@ -36,6 +40,8 @@ def resize_pending(attributes: Mapping[str, Any]) -> bool:
 
 
 def settle(attributes: dict[str, Any], message: str) -> None:
-    """Record a finished change: Nova's state follows the OCCI one again."""
-    attributes[NOVA_STATE] = nova_state(occi_state(attributes))
-    attributes[MESSAGE] = message
+    """Record a finished change: Nova's status follows the OCCI state again (a PAUSED
+    compute stays PAUSED: both are drawn as suspended)."""
+    state, current = occi_state(attributes), attributes.get(NOVA_STATE)
+    kept = current is not None and LIFECYCLE.occi.get(str(current)) == state
+    LIFECYCLE.settle(attributes, str(current) if kept else LIFECYCLE.status_for(state), message)

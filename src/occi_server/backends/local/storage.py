@@ -7,35 +7,21 @@ from typing import Any
 
 from occi_server.backends.base import ActionOutcome, EntityDraft
 from occi_server.backends.local import store
-from occi_server.backends.local.rules import KindRules, Update, allowed, transition
+from occi_server.backends.local.rules import KindRules, Update, allowed, step_for
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.store import EntityRecord
 from occi_server.categories import infrastructure as infra
+from occi_server.categories import lifecycles
 from occi_server.errors import BadRequest, Conflict
 from occi_server.model import Mixin
 
-STATE = "occi.storage.state"
-MESSAGE = "occi.storage.state.message"
+LIFECYCLE = lifecycles.STORAGE
+STATE, MESSAGE = LIFECYCLE.state, LIFECYCLE.message
 SIZE = "occi.storage.size"
-ONLINE_STATE, OFFLINE_STATE = "online", "offline"
-
-ONLINE, OFFLINE, BACKUP, SNAPSHOT, RESIZE = (a.type_id for a in infra.STORAGE_ACTIONS)
+RESIZE = infra.RESIZE.type_id
 # The 1.1 actions pass through transient states (backup, snapshot, resize) that this cloud
 # completes within the request, so a client only ever sees them finished.
-TRANSITIONS = {
-    (OFFLINE_STATE, ONLINE): ONLINE_STATE,
-    (ONLINE_STATE, OFFLINE): OFFLINE_STATE,
-    (ONLINE_STATE, BACKUP): ONLINE_STATE,
-    (ONLINE_STATE, SNAPSHOT): ONLINE_STATE,
-    (ONLINE_STATE, RESIZE): ONLINE_STATE,
-}
-ACTIONS = frozenset(action for _, action in TRANSITIONS)
-_MESSAGES = {
-    ONLINE: "online",
-    OFFLINE: "offline",
-    BACKUP: "backup completed",
-    SNAPSHOT: "snapshot completed",
-}
+ACTIONS = frozenset(LIFECYCLE.actions)
 
 
 class StorageRules(KindRules):
@@ -46,8 +32,8 @@ class StorageRules(KindRules):
             raise BadRequest(f"attribute {SIZE} is required")
         # OCCI starts storage offline; a new Cinder volume is "available" (usable at once):
         # we mirror Cinder and call that online.
-        attributes[STATE] = ONLINE_STATE
-        attributes[MESSAGE] = "available"
+        assert LIFECYCLE.create is not None
+        LIFECYCLE.settle(attributes, LIFECYCLE.initial, LIFECYCLE.create.done)
         return mixins
 
     def before_update(self, scope: Scope, row: EntityRecord, change: Update) -> None:
@@ -61,26 +47,27 @@ class StorageRules(KindRules):
             change.attributes[MESSAGE] = f"resized to {float(new_size):g} GiB"
 
     def actions(self, attributes: Mapping[str, Any]) -> list[str]:
-        return allowed(TRANSITIONS, str(attributes.get(STATE, ONLINE_STATE)))
+        return allowed(LIFECYCLE, attributes)
 
     def invoke(
         self, scope: Scope, row: EntityRecord, action: str, parameters: dict[str, Any]
     ) -> ActionOutcome:
         if action not in ACTIONS:
             return super().invoke(scope, row, action, parameters)
+        step = step_for(LIFECYCLE, row.attributes, action)
+        if step is None:
+            return None
         attributes = dict(row.attributes)
-        attributes[STATE] = transition(
-            TRANSITIONS, str(attributes.get(STATE, ONLINE_STATE)), action
-        )
+        message = step.done
         if action == RESIZE:
             if parameters.get("size") is None:
                 raise BadRequest("action resize needs the parameter size")
             size = float(parameters["size"])
             _check_growth(float(attributes.get(SIZE, 0.0)), size)
             attributes[SIZE] = size
-            attributes[MESSAGE] = f"resized to {size:g} GiB"
-        else:
-            attributes[MESSAGE] = _MESSAGES[action]
+            message = f"resized to {size:g} GiB"
+        assert step.target is not None
+        LIFECYCLE.settle(attributes, step.target, message)
         store.write_attributes(scope, row, attributes)
         store.bump(scope, row)
         return None

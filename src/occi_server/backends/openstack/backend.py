@@ -27,20 +27,7 @@ from occi_server.identity.keystone import TokenValidator
 from occi_server.model import Category
 from occi_server.model.category import KindExtension
 
-_ACTIONS = frozenset(
-    {
-        views.START,
-        views.STOP,
-        views.RESTART,
-        views.SUSPEND,
-        views.CONFIRM,
-        views.REVERT,
-        views.ALLOC,
-        views.DEALLOC,
-        views.CHG_PWD,
-        views.CREATE_IMAGE,
-    }
-)
+_ACTIONS = views.ACTIONS
 
 
 class OpenStackBackend:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from occi_server.backends.base import EntityChanges, EntityDraft
@@ -237,11 +238,39 @@ def update_compute(scope: Scope, server_id: str, changes: EntityChanges) -> None
         api.put("compute", f"/servers/{server_id}", {"server": {"name": title}})
 
 
-_SIMPLE_ACTIONS: dict[str, dict[str, Any]] = {
-    views.STOP: {"os-stop": None},
-    views.SUSPEND: {"suspend": None},
-    views.CONFIRM: {"confirmResize": None},
-    views.REVERT: {"revertResize": None},
+def _start(status: str, params: dict[str, Any]) -> dict[str, Any]:
+    return {{"SUSPENDED": "resume", "PAUSED": "unpause"}.get(status, "os-start"): None}
+
+
+def _restart(status: str, params: dict[str, Any]) -> dict[str, Any]:
+    return {"reboot": {"type": "HARD" if status == "ERROR" else "SOFT"}}
+
+
+def _reboot(status: str, params: dict[str, Any]) -> dict[str, Any]:
+    return {"reboot": {"type": str(params.get(ext.REBOOT_TYPE) or "SOFT")}}
+
+
+def _chg_pwd(status: str, params: dict[str, Any]) -> dict[str, Any]:
+    return {"changePassword": {"adminPass": str(params[ext.ADMIN_PWD])}}
+
+
+NovaAction = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+
+def _fixed(body: dict[str, Any]) -> NovaAction:
+    return lambda status, params: body
+
+
+# The Nova server action each lifecycle step is (states and messages: categories/lifecycles.py).
+_NOVA_ACTIONS: dict[str, NovaAction] = {
+    views.START: _start,
+    views.STOP: _fixed({"os-stop": None}),
+    views.RESTART: _restart,
+    views.SUSPEND: _fixed({"suspend": None}),
+    views.CONFIRM: _fixed({"confirmResize": None}),
+    views.REVERT: _fixed({"revertResize": None}),
+    views.CHG_PWD: _chg_pwd,
+    views.REBOOT: _reboot,
 }
 
 
@@ -250,15 +279,11 @@ def invoke(scope: Scope, entity: Resource, action: str, params: dict[str, Any]) 
     api, server_id = scope.api, entity.id
     path = f"/servers/{server_id}/action"
     status = str(entity.attributes.get(ext.NOVA_STATE, "")).upper()
-    if action in _SIMPLE_ACTIONS:
-        api.post("compute", path, _SIMPLE_ACTIONS[action])
-    elif action == views.START:
-        verb = {"SUSPENDED": "resume", "PAUSED": "unpause"}.get(status, "os-start")
-        api.post("compute", path, {verb: None})
-    elif action == views.RESTART:
-        api.post("compute", path, {"reboot": {"type": "HARD" if status == "ERROR" else "SOFT"}})
-    elif action == views.CHG_PWD:
-        api.post("compute", path, {"changePassword": {"adminPass": str(params[ext.ADMIN_PWD])}})
+    step = views.LIFECYCLE.step(action)
+    if step is not None and status in step.idle:
+        return None  # already there (start on an active server): nothing to ask Nova
+    if action in _NOVA_ACTIONS:
+        api.post("compute", path, _NOVA_ACTIONS[action](status, params))
     elif action == views.CREATE_IMAGE:
         return _create_image(scope, server_id, str(params[ext.IMAGE_NAME]))
     elif action == views.ALLOC:

@@ -8,48 +8,36 @@ from __future__ import annotations
 from typing import Any
 
 from occi_server.categories import infrastructure as infra
+from occi_server.categories import lifecycles
 from occi_server.categories import openstack as ext
 from occi_server.model import Link, Resource
 
-ACTIVE, INACTIVE, SUSPENDED, ERROR = "active", "inactive", "suspended", "error"
-_NOVA_STATES = {
-    "ACTIVE": ACTIVE,
-    "SHUTOFF": INACTIVE,
-    "SUSPENDED": SUSPENDED,
-    "PAUSED": SUSPENDED,
-    "ERROR": ERROR,
-}
+LIFECYCLE = lifecycles.COMPUTE
+INACTIVE = "inactive"  # what a status the table does not draw (BUILD, VERIFY_RESIZE...) shows
 _VOLUME_STATES = {"available": "online", "in-use": "online", "error": "error"}
-COMPUTE_ACTION = "http://schemas.ogf.org/occi/infrastructure/compute/action#"
-START, STOP, RESTART, SUSPEND = (
-    COMPUTE_ACTION + t for t in ("start", "stop", "restart", "suspend")
-)
-INSTANCE = ext.INSTANCE_ACTION
-CONFIRM, REVERT = INSTANCE + "confirm_resize", INSTANCE + "revert_resize"
-ALLOC, DEALLOC = INSTANCE + "alloc_float_ip", INSTANCE + "dealloc_float_ip"
-CHG_PWD, CREATE_IMAGE = INSTANCE + "chg_pwd", INSTANCE + "create_image"
+START, STOP, RESTART, SUSPEND, SAVE = (a.type_id for a in infra.COMPUTE_ACTIONS)
+CONFIRM, REVERT = ext.CONFIRM_RESIZE.type_id, ext.REVERT_RESIZE.type_id
+ALLOC, DEALLOC = ext.ALLOC_FLOAT_IP.type_id, ext.DEALLOC_FLOAT_IP.type_id
+CHG_PWD, CREATE_IMAGE, REBOOT = ext.CHG_PWD.type_id, ext.CREATE_IMAGE.type_id, ext.REBOOT.type_id
+# Every compute action of the table but OCCI's save (Nova's createImage is create_image).
+ACTIONS = frozenset(LIFECYCLE.actions) - {SAVE}
 
 
 def occi_state(status: str) -> str:
-    return _NOVA_STATES.get(status.upper(), INACTIVE)
+    return LIFECYCLE.occi_state(status.upper(), INACTIVE)
 
 
 def server_actions(status: str, task_state: str | None) -> list[str]:
-    """What can be done now, as Nova would allow it."""
+    """What can be done now, as Nova would allow it (the lifecycle table's sources)."""
     if task_state:
         return []
-    status = status.upper()
-    if status == "ACTIVE":
-        return [STOP, RESTART, SUSPEND, ALLOC, DEALLOC, CHG_PWD, CREATE_IMAGE]
-    if status == "SHUTOFF":
-        return [START, ALLOC, DEALLOC, CREATE_IMAGE]
-    if status in ("SUSPENDED", "PAUSED"):
-        return [START]
-    if status == "VERIFY_RESIZE":
-        return [CONFIRM, REVERT]
-    if status == "ERROR":
-        return [RESTART]
-    return []
+    return [a for a in LIFECYCLE.allowed(status.upper()) if a in ACTIONS]
+
+
+def task_message(task: str) -> str:
+    """A Nova task state as the lifecycle table's transitional message ("starting")."""
+    step = LIFECYCLE.step_of_task(task)
+    return step.busy if step is not None else task
 
 
 def compute_entity(
@@ -66,7 +54,9 @@ def compute_entity(
         "occi.compute.state": occi_state(status),
         ext.NOVA_STATE: status,
     }
-    message = task or (server.get("fault") or {}).get("message")
+    if task:
+        attributes[ext.NOVA_TASK] = str(task)
+    message = task_message(str(task)) if task else (server.get("fault") or {}).get("message")
     if message:
         attributes["occi.compute.state.message"] = str(message)
     if floating:
