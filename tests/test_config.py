@@ -96,3 +96,30 @@ def test_unknown_default_flavor_is_refused() -> None:
     config = load_config(None, {("cloud", "default_flavor"): "huge"}, environ={})
     with pytest.raises(ConfigError, match=r"cloud\.default_flavor"):
         cloud_catalogue(config.cloud)
+
+
+def test_drivers_default_to_the_simulated_hypervisor_and_files(tmp_path: Path) -> None:
+    config = load_config(environ={"OCCI_DATA_DIR": str(tmp_path)})
+    assert (config.cloud.hypervisor, config.cloud.storage) == ("simulated", "files")
+    assert config.cloud.driver_timeout == 300.0 and config.cloud.simulated_delay == 0.0
+    from occi_server.bootstrap import _drivers
+
+    drivers = _drivers(config)
+    assert drivers.hypervisor.instant and drivers.timeout == 300.0
+    assert drivers.volumes.name == "files"
+    assert (tmp_path / "store").is_dir()
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('[cloud]\nhypervisor = "xen"\n', "cloud.hypervisor"),
+        ('[cloud]\nstorage = "ceph"\n', "cloud.storage"),
+        ("[cloud]\ndriver_timeout = 0\n", "cloud.driver_timeout"),
+    ],
+)
+def test_unknown_drivers_are_refused_naming_the_key(tmp_path: Path, text: str, key: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=f"config key {key}"):
+        load_config(str(path), environ={})

@@ -16,6 +16,7 @@ from occi_server.backends.local.catalogue import (
 from occi_server.config import CloudConfig, Config, ConfigError
 from occi_server.db.engine import make_engine
 from occi_server.db.migrate import upgrade
+from occi_server.drivers import Drivers, choose
 from occi_server.identity.auth import Authenticator, build_authenticator
 
 log = logging.getLogger("occi_server")
@@ -85,6 +86,12 @@ def cloud_catalogue(cloud: CloudConfig) -> CloudCatalogue:
     )
 
 
+def _drivers(config: Config) -> Drivers:
+    """The hypervisor and volume store the configuration names ([cloud] hypervisor, storage)."""
+    store = choose.volume_store(config)
+    return Drivers(choose.hypervisor(config, store), store, config.cloud.driver_timeout)
+
+
 def build_backend_and_auth(config: Config) -> tuple[Backend, Authenticator]:
     if config.server.backend == "openstack":
         from occi_server.backends.openstack.factory import build_openstack
@@ -94,5 +101,5 @@ def build_backend_and_auth(config: Config) -> tuple[Backend, Authenticator]:
 
     upgrade(config.database_url)
     engine = make_engine(config.database_url)
-    backend = LocalBackend(engine, cloud_catalogue(config.cloud))
+    backend = LocalBackend(engine, cloud_catalogue(config.cloud), _drivers(config))
     return backend, build_authenticator(config.server.auth, engine)

@@ -82,6 +82,14 @@ class CloudConfig(_Strict):
     networks: list[NetworkConfig] = []
     default_flavor: str = ""
     default_image: str = ""
+    # The drivers doing the work (occi_server/drivers/): guests, and volume and image bytes.
+    hypervisor: Literal["simulated"] = "simulated"
+    storage: Literal["files"] = "files"  # sparse files under <data_dir>/store
+    # Seconds a driver operation may take before the compute goes to `error` (a hung guest).
+    driver_timeout: float = Field(default=300.0, gt=0, le=86_400)
+    # The simulated hypervisor's time per operation: 0 finishes within the request; more makes
+    # it behave like a real one (answered at once, applied by the reconciler).
+    simulated_delay: float = Field(default=0.0, ge=0, le=600)
 
 
 class Config(_Strict):

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
+from sqlalchemy import text
 
+from occi_server.db.engine import make_engine
 from tests.support.server import ServerProcess
 
 from .conftest import StartServer
-from .workload import COMPUTE, FULL, INFRA, Api, assert_consistent, path_of
+from .workload import COMPUTE, COMPUTE_ACTION, FULL, INFRA, Api, assert_consistent, path_of
 
 ROUNDS = 8 if FULL else 3
 THREADS = 6
@@ -115,3 +119,96 @@ def test_kill_9_during_a_burst_keeps_every_acknowledged_entity_and_nothing_half_
         assert {p for p in acknowledged if not p.startswith("/networklink/")} <= listed
         api.close()
         assert_consistent(server)
+
+
+# -- intents: operations acknowledged before a slow hypervisor finished them -----------------
+SLOW = "[cloud]\nsimulated_delay = 0.25\n"  # each guest operation takes 250 ms
+TARGET = {"stop": "inactive", "start": "active"}
+
+
+def _settle(api: Api, paths: list[str], timeout: float = 60.0) -> dict[str, dict[str, str]]:
+    """Wait until no compute has an operation under way; their attributes then."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = {p: api.attributes(api.send("GET", p)) for p in paths}
+        busy = [p for p, a in found.items() if "org.openstack.compute.task_state" in a]
+        if not busy:
+            return found
+        assert time.monotonic() < deadline, f"still busy after {timeout}s: {busy}"
+        time.sleep(0.2)
+
+
+def _unfinished(url: str) -> int:
+    """Intents a killed server left pending or running."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            query = "SELECT count(*) FROM intents WHERE status IN ('pending', 'running')"
+            return int(connection.execute(text(query)).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def _toggle(server: ServerProcess, token: str, paths: list[str], acked: dict[str, str]) -> None:
+    """Stop and start computes until the server goes away; the last action each one had
+    acknowledged (a 200: answered with the transitional state) is recorded."""
+    api = Api(server.url, token)
+    rng = random.Random(len(paths))
+    try:
+        while True:
+            path = rng.choice(paths)
+            term = "start" if acked.get(path) == "stop" else "stop"
+            acked["in flight"] = f"{path} {term}"  # may be applied without an answer
+            response = api.action(path, term, COMPUTE_ACTION)
+            del acked["in flight"]
+            if response.status_code == 200:
+                acked[path] = term
+            else:  # busy with the previous operation: 409, never a 5xx
+                assert response.status_code == 409, (response.status_code, response.text)
+    except httpx.TransportError:
+        return
+    finally:
+        api.close()
+
+
+def test_kill_9_with_operations_in_flight_resumes_them_on_restart(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    config = tmp_path / "slow.toml"
+    config.write_text(SLOW)
+    server = start_server("slow", env={"OCCI_CONFIG": str(config)})
+    token = server.token("crash-intents")
+    api = Api(server.url, token)
+    paths = [api.compute(f"vm{i}") for i in range(6)]
+    booting = api.attributes(api.send("GET", paths[0]))
+    assert booting["org.openstack.compute.state"] in ("BUILD", "ACTIVE")
+    assert {a["occi.compute.state"] for a in _settle(api, paths).values()} == {"active"}
+    api.close()
+    acked: dict[str, str] = {}
+    interrupted = 0
+    for crash in range(2):
+        thread = threading.Thread(target=_toggle, args=(server, token, paths, acked))
+        thread.start()
+        time.sleep(1.0 + crash)  # several operations acknowledged, some still running
+        server.kill()
+        thread.join(30)
+        assert server.process is not None and server.process.returncode == -9
+        interrupted += _unfinished(server.database)
+        server.start()
+        api = Api(server.url, token)
+        settled = _settle(api, paths)
+        api.close()
+        unanswered = acked.pop("in flight", "").split()
+        for path, term in acked.items():
+            attributes = settled[path]
+            if (
+                unanswered
+                and unanswered[0] == path
+                and attributes["occi.compute.state"] == (TARGET[unanswered[1]])
+            ):
+                acked[path] = term = unanswered[1]  # killed after its commit, before the answer
+            assert attributes["occi.compute.state"] == TARGET[term], (crash, path, attributes)
+            assert attributes["occi.compute.state.message"].startswith(term[:4])
+    assert acked, "no operation was acknowledged"
+    assert interrupted > 0, "the kills never came while an operation was in flight"
+    assert_consistent(server)

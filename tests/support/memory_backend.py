@@ -71,6 +71,9 @@ class MemoryBackend:
         self.sessions_opened += 1
         yield MemorySession(self.projects.setdefault(ctx.project_id, Project()), self._ids)
 
+    def start(self) -> None:
+        """Nothing runs in the background."""
+
     def close(self) -> None:
         self.projects.clear()
 

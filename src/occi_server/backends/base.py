@@ -156,4 +156,9 @@ class Backend(Protocol):
     ) -> AbstractContextManager[CloudSession]:
         """A session; `write=False` promises only reads (lets SQLite readers run in parallel)."""
 
+    def start(self) -> None:
+        """Begin the backend's background work (the embedded cloud's reconciler), once the
+        server runs; nothing for a backend without any."""
+        ...
+
     def close(self) -> None: ...

@@ -35,7 +35,9 @@ COMPUTE = Lifecycle(
         SUSPENDED: "suspended",
         PAUSED: "suspended",
         ERROR: "error",
+        BUILD: "inactive",  # being made: not running yet
     },
+    error=ERROR,
     create=Step(
         action="",
         sources=(),

@@ -210,3 +210,27 @@ class CatalogueVersionRow(Base):
     __tablename__ = "catalogue_versions"
     project_id: Mapped[str] = mapped_column(ID, primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IntentRow(Base):
+    """An operation a driver must do, recorded in the transaction of the state change that
+    asked for it and applied by the reconciler (backends/local/reconciler.py). `success` and
+    `failure` hold the attributes to set on the entity afterwards; `owner` and `lease_until`
+    (Unix milliseconds) say who is applying it, so that it is applied once."""
+
+    __tablename__ = "intents"
+    __table_args__ = (Index(None, "status", "pk"), Index(None, "project_id", "location"))
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(ID)
+    location: Mapped[str] = mapped_column(LOCATION)  # the compute (guest) it is for
+    operation: Mapped[str] = mapped_column(String(64))
+    arguments: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # erased once finished
+    success: Mapped[dict[str, Any]] = mapped_column(JSON)
+    failure: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))  # pending | running | done | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    owner: Mapped[str | None] = mapped_column(String(255))
+    lease_until: Mapped[int | None] = mapped_column(BigInteger)
+    message: Mapped[str | None] = mapped_column(String(1024))
+    created_at: Mapped[datetime] = _created()
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -139,6 +139,7 @@ class OcciApp:
                 # only what requests made since (50-65 ms pauses of the event loop before).
                 gc.collect()
                 gc.freeze()
+                self.backend.start()  # the embedded cloud's reconciler
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.backend.close()

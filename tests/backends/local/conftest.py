@@ -4,6 +4,7 @@ OCCI_TEST_DATABASE) and draft builders."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,9 @@ from occi_server.categories import infrastructure as infra
 from occi_server.context import RequestContext
 from occi_server.db.engine import make_engine
 from occi_server.db.migrate import upgrade
+from occi_server.drivers import Drivers
+from occi_server.drivers.files import FileStore
+from occi_server.drivers.simulated import SimulatedHypervisor
 from occi_server.model import Kind, Link, Mixin, Resource
 
 A = RequestContext(project_id="p-a", project_name="a", user_id="u-a", user_name="alice")
@@ -36,8 +40,18 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def backend(engine: Engine) -> LocalBackend:
-    return LocalBackend(engine, default_catalogue())
+def store(tmp_path: Path) -> FileStore:
+    return FileStore(tmp_path / "store")
+
+
+@pytest.fixture
+def hypervisor(store: FileStore) -> SimulatedHypervisor:
+    return SimulatedHypervisor(store)
+
+
+@pytest.fixture
+def backend(engine: Engine, hypervisor: SimulatedHypervisor, store: FileStore) -> LocalBackend:
+    return LocalBackend(engine, default_catalogue(), Drivers(hypervisor, store))
 
 
 def template(session: CloudSession, term: str) -> Mixin:

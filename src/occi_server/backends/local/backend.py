@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import shutil
+import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+import weakref
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 
 from sqlalchemy import Connection, Engine
@@ -14,7 +19,9 @@ from occi_server.backends.base import SERVED_KINDS, SUPPORTED_MIXINS, CloudSessi
 from occi_server.backends.local import compute, floating_ips, network, security, storage
 from occi_server.backends.local.catalogue import CloudCatalogue, default_catalogue
 from occi_server.backends.local.direct import DirectReads, Driver, Reader
+from occi_server.backends.local.guests import Attachments
 from occi_server.backends.local.links import LINK_KINDS, LinkRules
+from occi_server.backends.local.reconciler import Reconciler, Settings
 from occi_server.backends.local.rules import KindRules
 from occi_server.backends.local.scope import Cloud, Scope
 from occi_server.backends.local.session import LocalSession
@@ -22,15 +29,26 @@ from occi_server.categories import infrastructure as infra
 from occi_server.categories import openstack
 from occi_server.context import RequestContext
 from occi_server.db.engine import is_sqlite
+from occi_server.drivers import Drivers
+from occi_server.drivers.files import FileStore
+from occi_server.drivers.simulated import SimulatedHypervisor
 from occi_server.errors import Conflict, OcciError, ServiceUnavailable
 from occi_server.model import Category
 from occi_server.model.category import KindExtension
+
+log = logging.getLogger("occi_server")
 
 
 class LocalBackend:
     name = "local"
 
-    def __init__(self, engine: Engine, cloud: CloudCatalogue | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        cloud: CloudCatalogue | None = None,
+        drivers: Drivers | None = None,
+        reconciler: Settings | None = None,
+    ) -> None:
         self._engine = engine
         self._driver = Driver.of(engine)
         # Reads need no write lock: on SQLite they begin DEFERRED and run beside a writer.
@@ -40,7 +58,17 @@ class LocalBackend:
         )
         self._single_writer = threading.RLock() if is_sqlite(engine) else None
         self._direct = DirectReads(engine) if DirectReads.supports(engine) else None
-        self._cloud = Cloud(cloud or default_catalogue())
+        self._own_store: Callable[[], object] | None = None
+        if drivers is None:  # the simulated cloud, its bytes in a directory of its own
+            own = tempfile.mkdtemp(prefix="occi-store-")
+            # Removed at close, or when the backend is collected, or at exit.
+            self._own_store = weakref.finalize(self, shutil.rmtree, own, ignore_errors=True)
+            store = FileStore(own)
+            drivers = Drivers(SimulatedHypervisor(store), store)
+        settings = reconciler or Settings(timeout=drivers.timeout)
+        self.reconciler = Reconciler(self.transaction, drivers.hypervisor, settings)
+        drivers = dataclasses.replace(drivers, wake=self.reconciler.wake)
+        self._cloud = Cloud(cloud or default_catalogue(), drivers)
         link_rules = LinkRules()
         floating = floating_ips.available(self._cloud.catalogue)
         self._rules: dict[str, KindRules] = {
@@ -49,7 +77,11 @@ class LocalBackend:
             infra.NETWORK: network.NetworkRules(),
             openstack.SECURITY_RULE: security.RuleRules(),
             **{kind: link_rules for kind in LINK_KINDS},
-            infra.NETWORKINTERFACE: floating_ips.InterfaceRules(),
+            # Links that attach something to a compute tell its guest (guests.py).
+            infra.STORAGELINK: Attachments(link_rules, infra.STORAGELINK),
+            infra.NETWORKINTERFACE: Attachments(
+                floating_ips.InterfaceRules(), infra.NETWORKINTERFACE
+            ),
         }
         compute_actions = compute.ACTIONS
         if not floating:  # no pool or no public network: nothing to allocate from or attach to
@@ -92,16 +124,10 @@ class LocalBackend:
                     yield session
             else:
                 engine = self._engine if writing else self._read_engine
-                with (
-                    self._writer_turn(writing),
-                    engine.connect() as connection,
-                    connection.begin(),
-                    self._joined(ctx, connection) as scope,
-                ):
+                with self._transaction(ctx, engine) as scope:
                     if not seeded:
                         network.ensure_provider_networks(scope)
                     yield LocalSession(scope, self._rules, self._implemented)
-                    scope.flush()  # what the ORM holds goes in before the commit
         except OcciError:
             raise
         except IntegrityError as error:
@@ -114,6 +140,33 @@ class LocalBackend:
         if not seeded:
             with self._seed_lock:
                 self._seeded.add(ctx.project_id)
+
+    @contextmanager
+    def _transaction(self, ctx: RequestContext, engine: Engine) -> Iterator[Scope]:
+        """One transaction; the scope's after_commit (or after_rollback) hooks run once it
+        has ended, outside the writer's turn."""
+        scope: Scope | None = None
+        try:
+            with (
+                self._writer_turn(engine is self._engine),
+                engine.connect() as connection,
+                connection.begin(),
+                self._joined(ctx, connection) as scope,
+            ):
+                yield scope
+                scope.flush()  # what the ORM holds goes in before the commit
+        except BaseException:
+            if scope is not None:
+                _run(scope.after_rollback)
+            raise
+        _run(scope.after_commit)
+
+    def transaction(self, project_id: str) -> AbstractContextManager[Scope]:
+        """A write transaction on behalf of the cloud itself (the reconciler)."""
+        ctx = RequestContext(
+            project_id=project_id, project_name="", user_id="", user_name="reconciler"
+        )
+        return self._transaction(ctx, self._engine)
 
     @contextmanager
     def _joined(self, ctx: RequestContext, connection: Connection) -> Iterator[Scope]:
@@ -159,10 +212,25 @@ class LocalBackend:
             return self._single_writer
         return nullcontext()
 
+    def start(self) -> None:
+        """Begin applying intents (and resume those a killed process left)."""
+        self.reconciler.start()
+
     def close(self) -> None:
+        self.reconciler.stop()
         if self._direct is not None:
             self._direct.close()
         self._engine.dispose()
+        if self._own_store is not None:
+            self._own_store()
+
+
+def _run(hooks: list[Callable[[], None]]) -> None:
+    for hook in hooks:
+        try:
+            hook()
+        except Exception:  # the transaction's outcome stands; a leftover file is logged
+            log.exception("after the transaction: %r failed", hook)
 
 
 def _is_busy(error: OperationalError) -> bool:

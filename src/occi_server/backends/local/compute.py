@@ -12,7 +12,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from occi_server.backends.base import ActionOutcome, EntityDraft
-from occi_server.backends.local import credentials, floating_ips, instance, resize, store
+from occi_server.backends.local import (
+    credentials,
+    floating_ips,
+    guests,
+    instance,
+    resize,
+    store,
+)
 from occi_server.backends.local.catalogue import Flavor, Image
 from occi_server.backends.local.rules import KindRules, Update, allowed, step_for
 from occi_server.backends.local.scope import Scope
@@ -86,6 +93,7 @@ class ComputeRules(KindRules):
             )
         if pools:
             floating_ips.refresh(scope, row)
+        guests.create(scope, row)
 
     def before_update(self, scope: Scope, row: EntityRecord, change: Update) -> None:
         lookup = _lookup(scope, change.add)
@@ -97,9 +105,13 @@ class ComputeRules(KindRules):
         old_images = [m for m in change.current if m.startswith(OS_SCHEME)]
         if new_flavor is not None and new_image is not None:
             raise BadRequest("resize and rebuild a compute one at a time")
+        if LIFECYCLE.busy(row.attributes) and (new_flavor or new_image):
+            under_way = row.attributes.get(MESSAGE, "an operation")
+            raise Conflict(f"{row.location} cannot change while {under_way} is under way")
         if new_flavor is not None:
             _flavor(scope, new_flavor)
             resize.start(scope, row, change, new_flavor, old_flavors[0] if old_flavors else None)
+            guests.resize(scope, row, change.attributes.get(CORES), change.attributes.get(MEMORY))
             change.remove.extend(m for m in old_flavors[1:] if m != new_flavor.type_id)
         elif any(m in change.remove for m in old_flavors):
             raise BadRequest("a compute keeps its resource template; add another one to resize")
@@ -112,6 +124,9 @@ class ComputeRules(KindRules):
             instance.change_password(scope, row, {credentials.ADMIN_PWD: password})
         credentials.check_user_data(change.attributes)
         floating_ips.on_update(scope, row, change)
+
+    def before_delete(self, scope: Scope, row: EntityRecord) -> None:
+        guests.destroy(scope, row)
 
     def actions(self, attributes: Mapping[str, Any]) -> list[str]:
         found = [a for a in allowed(LIFECYCLE, attributes) if a in ACTIONS]
@@ -135,7 +150,9 @@ class ComputeRules(KindRules):
         if step is None:  # already there: nothing to do
             return None
         outcome, message = instance.WORK[action](scope, row, parameters)
-        if step.target is not None:
+        if guests.act(scope, row, step, parameters, outcome, message):
+            pass  # the hypervisor's outcome (or the transitional state) is recorded
+        elif step.target is not None:
             attributes = dict(row.attributes)
             LIFECYCLE.settle(attributes, step.target, message or step.done)
             store.write_attributes(scope, row, attributes)
@@ -155,6 +172,7 @@ def _rebuild(
     change.remove.extend(m for m in old_images if m != image.type_id)
     _apply_defaults(change.attributes, image, force=True)
     change.attributes[MESSAGE] = f"rebuilt from {image.term}"
+    guests.rebuild(scope, row, image)
 
 
 def _lookup(scope: Scope, mixins: list[Mixin]) -> Callable[[str], Mixin | None]:

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 from occi_server.backends.base import ActionOutcome
-from occi_server.backends.local import credentials, floating_ips, resize, store, versions
+from occi_server.backends.local import credentials, floating_ips, guests, resize, store, versions
 from occi_server.backends.local.catalogue import Image
 from occi_server.backends.local.scope import Scope
-from occi_server.backends.local.states import ACTIVE, occi_state, settle
+from occi_server.backends.local.states import ACTIVE, CORES, MEMORY, occi_state, settle
 from occi_server.backends.local.store import EntityRecord
 from occi_server.categories import infrastructure as infra
 from occi_server.categories import openstack
@@ -47,6 +47,7 @@ def _confirm(scope: Scope, row: EntityRecord, parameters: dict[str, Any]) -> tup
 
 def _revert(scope: Scope, row: EntityRecord, parameters: dict[str, Any]) -> tuple[None, None]:
     resize.revert(scope, row)
+    guests.resize(scope, row, row.attributes.get(CORES), row.attributes.get(MEMORY))
     return None, None
 
 
@@ -68,12 +69,9 @@ def _chg_pwd(scope: Scope, row: EntityRecord, parameters: dict[str, Any]) -> tup
     return None, None
 
 
-def _create_image(
-    scope: Scope, row: EntityRecord, parameters: dict[str, Any]
-) -> tuple[Mixin, None]:
+def _create_image(scope: Scope, row: EntityRecord, parameters: dict[str, Any]) -> tuple[Mixin, str]:
     mixin = snapshot(scope, row, parameters.get(openstack.IMAGE_NAME))
-    _note(scope, row, f"image {mixin.term} created")
-    return mixin, None
+    return mixin, f"image {mixin.term} created"
 
 
 def _reboot(scope: Scope, row: EntityRecord, parameters: dict[str, Any]) -> tuple[None, str]:

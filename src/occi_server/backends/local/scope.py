@@ -11,6 +11,7 @@ from occi_server.backends.local.catalogue import CloudCatalogue
 from occi_server.backends.local.direct import Reader
 from occi_server.backends.local.templates import ProviderTemplates
 from occi_server.context import RequestContext
+from occi_server.drivers import Drivers
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +19,7 @@ class Cloud:
     """Built once per backend: the catalogue and the template mixins derived from it."""
 
     catalogue: CloudCatalogue
+    drivers: Drivers
     templates: ProviderTemplates = field(init=False)
 
     def __post_init__(self) -> None:
@@ -32,7 +34,7 @@ class Scope:
     used. In a write transaction both share one connection (`flush` keeps them in step); a
     read-only request's ORM session reads on a connection of its own."""
 
-    __slots__ = ("_db", "_open", "cloud", "ctx", "reader")
+    __slots__ = ("_db", "_open", "after_commit", "after_rollback", "cloud", "ctx", "reader")
 
     def __init__(
         self,
@@ -46,6 +48,10 @@ class Scope:
         self.reader = reader
         self._open = open_db
         self._db: Session | None = None
+        # What to do once the transaction has committed (delete a file, wake the reconciler)
+        # or rolled back (delete a file made for it).
+        self.after_commit: list[Callable[[], None]] = []
+        self.after_rollback: list[Callable[[], None]] = []
 
     @property
     def db(self) -> Session:

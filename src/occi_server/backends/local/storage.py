@@ -12,6 +12,7 @@ from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.store import EntityRecord
 from occi_server.categories import infrastructure as infra
 from occi_server.categories import lifecycles
+from occi_server.drivers.volumes import gib, volume_of
 from occi_server.errors import BadRequest, Conflict
 from occi_server.model import Mixin
 
@@ -22,6 +23,18 @@ RESIZE = infra.RESIZE.type_id
 # The 1.1 actions pass through transient states (backup, snapshot, resize) that this cloud
 # completes within the request, so a client only ever sees them finished.
 ACTIONS = frozenset(LIFECYCLE.actions)
+# Where backup and snapshot keep their copy (the latest one) in the store.
+_COPIES = {infra.BACKUP.type_id: "@backup", infra.SNAPSHOT.type_id: "@snapshot"}
+
+
+def _bytes(scope: Scope, row: EntityRecord) -> str:
+    """The volume's name in the store."""
+    return volume_of(scope.project_id, row.id)
+
+
+def _grow(scope: Scope, row: EntityRecord, size: float) -> None:
+    # create() grows an existing file (or makes one for a volume older than the store).
+    scope.cloud.drivers.volumes.create(_bytes(scope, row), gib(size))
 
 
 class StorageRules(KindRules):
@@ -36,6 +49,23 @@ class StorageRules(KindRules):
         LIFECYCLE.settle(attributes, LIFECYCLE.initial, LIFECYCLE.create.done)
         return mixins
 
+    def after_create(self, scope: Scope, row: EntityRecord, draft: EntityDraft) -> None:
+        """Its bytes: a sparse file of the size asked for (removed if the create fails)."""
+        volumes, name = scope.cloud.drivers.volumes, _bytes(scope, row)
+        _grow(scope, row, float(row.attributes.get(SIZE, 0.0)))
+        scope.after_rollback.append(lambda: volumes.delete(name))
+
+    def before_delete(self, scope: Scope, row: EntityRecord) -> None:
+        """Its bytes go once the delete has committed (a rolled back delete keeps them)."""
+        volumes, name = scope.cloud.drivers.volumes, _bytes(scope, row)
+        copies = [name, *(name + suffix for suffix in _COPIES.values())]
+
+        def remove() -> None:
+            for copy in copies:
+                volumes.delete(copy)
+
+        scope.after_commit.append(remove)
+
     def before_update(self, scope: Scope, row: EntityRecord, change: Update) -> None:
         # OCCI 1.2 resizes by setting the size: the same rule as the 1.1 action.
         new_size = change.attributes.get(SIZE)
@@ -45,6 +75,7 @@ class StorageRules(KindRules):
         if float(new_size) != old_size:
             _check_growth(old_size, float(new_size))
             change.attributes[MESSAGE] = f"resized to {float(new_size):g} GiB"
+            _grow(scope, row, float(new_size))
 
     def actions(self, attributes: Mapping[str, Any]) -> list[str]:
         return allowed(LIFECYCLE, attributes)
@@ -66,6 +97,11 @@ class StorageRules(KindRules):
             _check_growth(float(attributes.get(SIZE, 0.0)), size)
             attributes[SIZE] = size
             message = f"resized to {size:g} GiB"
+            _grow(scope, row, size)
+        elif action in _COPIES:  # backup and snapshot: a copy of its bytes beside it
+            volumes, name = scope.cloud.drivers.volumes, _bytes(scope, row)
+            _grow(scope, row, float(attributes.get(SIZE, 0.0)))
+            volumes.snapshot(name, name + _COPIES[action])
         assert step.target is not None
         LIFECYCLE.settle(attributes, step.target, message)
         store.write_attributes(scope, row, attributes)

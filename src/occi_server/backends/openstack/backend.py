@@ -77,5 +77,8 @@ class OpenStackBackend:
             self._validator.forget(ctx.token)
             raise self._validator.unauthorized(error.message) from None
 
+    def start(self) -> None:
+        """Nothing runs in the background: OpenStack applies its own operations."""
+
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,174 @@
+"""A compute's guest: what the hypervisor is asked to do for each compute rule, and the root
+disk kept in the volume store.
+
+The states and messages come from the lifecycle table; this module only names the hypervisor
+operation (drivers/hypervisor.OPERATIONS) and its arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from occi_server.backends.base import ActionOutcome, EntityDraft
+from occi_server.backends.local import control, store
+from occi_server.backends.local.rules import KindRules, Update
+from occi_server.backends.local.scope import Scope
+from occi_server.backends.local.states import CORES, LIFECYCLE, MEMORY
+from occi_server.backends.local.store import EntityRecord
+from occi_server.categories import infrastructure as infra
+from occi_server.categories import openstack
+from occi_server.drivers.hypervisor import GuestSpec, spec_arguments
+from occi_server.drivers.volumes import disk_of, image_of, volume_of
+from occi_server.model import Mixin
+from occi_server.model.lifecycle import Step
+
+_DISK = "org.openstack.flavor.disk"
+_IMAGE = "org.openstack.image.name"
+
+
+def create(scope: Scope, row: EntityRecord) -> None:
+    """A new compute: its guest defined (with the name of its root disk in the store, which
+    the hypervisor fills from the image; the simulated one makes it when a snapshot needs it)
+    and booted."""
+    key = control.guest(scope, row)
+    disk = disk_of(key)
+    attributes = row.attributes
+    spec = GuestSpec(
+        key=key,
+        name=str(
+            attributes.get("occi.core.title") or attributes.get("occi.compute.hostname") or row.id
+        ),
+        cores=int(attributes.get(CORES) or 1),
+        memory_gib=float(attributes.get(MEMORY) or 0.5),
+        image=str(attributes.get(_IMAGE) or ""),
+        disk=disk,
+        disk_gib=float(attributes.get(_DISK) or 1),
+        user_data=_user_data(attributes),
+    )
+    control.perform(scope, row, "create", spec_arguments(spec), step=LIFECYCLE.create)
+
+
+def destroy(scope: Scope, row: EntityRecord) -> None:
+    """A deleted compute: its guest destroyed, its root disk removed once the delete commits."""
+    control.perform(scope, row, "destroy", {})
+    volumes = scope.cloud.drivers.volumes
+    disk = disk_of(control.guest(scope, row))
+    scope.after_commit.append(lambda: volumes.delete(disk))
+
+
+def act(
+    scope: Scope,
+    row: EntityRecord,
+    step: Step,
+    parameters: Mapping[str, Any],
+    outcome: object,
+    message: str | None,
+) -> bool:
+    """The hypervisor's part of a compute action (False: it has none, e.g. floating IPs)."""
+    found = _operation(scope, step.action, row, parameters, outcome)
+    if found is None:
+        return False
+    operation, arguments = found
+    control.perform(scope, row, operation, arguments, step=step, message=message)
+    return True
+
+
+def _operation(
+    scope: Scope, action: str, row: EntityRecord, parameters: Mapping[str, Any], outcome: object
+) -> tuple[str, dict[str, Any]] | None:
+    method = parameters.get("method")
+    if action == infra.START.type_id:
+        paused = LIFECYCLE.status_of(row.attributes) in ("SUSPENDED", "PAUSED")
+        return ("resume" if paused else "start"), {}
+    if action == infra.STOP.type_id:
+        return "stop", {"method": method or "poweroff"}
+    if action == infra.RESTART.type_id:
+        return "restart", {"method": method or "cold"}
+    if action == openstack.REBOOT.type_id:
+        hard = parameters.get(openstack.REBOOT_TYPE) == "HARD"
+        return "restart", {"method": "cold" if hard else "warm"}
+    if action == infra.SUSPEND.type_id:
+        return "suspend", {}
+    if action in (infra.SAVE.type_id, openstack.CREATE_IMAGE.type_id) and isinstance(
+        outcome, Mixin
+    ):
+        return "snapshot", {"image": image_of(scope.project_id, outcome.term)}
+    if action == openstack.CHG_PWD.type_id:
+        password = parameters.get(openstack.ADMIN_PWD)
+        return ("set_password", {"password": str(password)}) if password else None
+    return None
+
+
+def resize(scope: Scope, row: EntityRecord, cores: Any, memory: Any) -> None:
+    control.perform(
+        scope, row, "resize", {"cores": int(cores or 1), "memory_gib": float(memory or 0.5)}
+    )
+
+
+def rebuild(scope: Scope, row: EntityRecord, image: Mixin) -> None:
+    control.perform(scope, row, "rebuild", {"image": image.term})
+
+
+def _user_data(attributes: Mapping[str, Any]) -> str | None:
+    value = attributes.get("occi.compute.userdata") or attributes.get(
+        "org.openstack.compute.user_data"
+    )
+    return None if value is None else str(value)
+
+
+class Attachments(KindRules):
+    """A link kind's rules, and the hypervisor told of what the link attaches to a compute:
+    a volume (storagelink) or an interface (networkinterface)."""
+
+    def __init__(self, inner: KindRules, kind: str) -> None:
+        self._inner = inner
+        self._kind = kind
+
+    def prepare(
+        self, scope: Scope, draft: EntityDraft, attributes: dict[str, Any], mixins: list[Mixin]
+    ) -> list[Mixin]:
+        return self._inner.prepare(scope, draft, attributes, mixins)
+
+    def after_create(self, scope: Scope, row: EntityRecord, draft: EntityDraft) -> None:
+        self._inner.after_create(scope, row, draft)
+        self._tell(scope, row, attach=True)
+
+    def before_update(self, scope: Scope, row: EntityRecord, change: Update) -> None:
+        self._inner.before_update(scope, row, change)
+
+    def before_delete(self, scope: Scope, row: EntityRecord) -> None:
+        self._inner.before_delete(scope, row)
+        self._tell(scope, row, attach=False)
+
+    def actions(self, attributes: Mapping[str, Any]) -> list[str]:
+        return self._inner.actions(attributes)
+
+    def invoke(
+        self, scope: Scope, row: EntityRecord, action: str, parameters: dict[str, Any]
+    ) -> ActionOutcome:
+        return self._inner.invoke(scope, row, action, parameters)
+
+    def _tell(self, scope: Scope, row: EntityRecord, *, attach: bool) -> None:
+        source = store.by_pk(scope, row.source_pk) if row.source_pk is not None else None
+        if source is None or source.kind != infra.COMPUTE:
+            return
+        if self._kind == infra.STORAGELINK:
+            target = store.by_pk(scope, row.target_pk) if row.target_pk is not None else None
+            if target is None:
+                return
+            volume = volume_of(scope.project_id, target.id)
+            if attach:
+                device = str(row.attributes.get("occi.storagelink.deviceid", ""))
+                control.perform(
+                    scope, source, "attach_volume", {"volume": volume, "device": device}
+                )
+            else:
+                control.perform(scope, source, "detach_volume", {"volume": volume})
+        elif attach:
+            mac = str(row.attributes.get("occi.networkinterface.mac", ""))
+            control.perform(
+                scope, source, "attach_interface", {"interface": row.location, "mac": mac}
+            )
+        else:
+            control.perform(scope, source, "detach_interface", {"interface": row.location})
