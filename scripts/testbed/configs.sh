@@ -4,6 +4,14 @@
 M="mysql+pymysql://$PREFIX:$DBPASS@127.0.0.1"
 KS=http://127.0.0.1:5000/v3
 
+# Listings cross pages in the tier: every service answers at most PAGE items per call
+# (OCCI_TESTBED_PAGE_LIMIT, default 5; 0 keeps the services' own defaults, 1000 and more).
+PAGE=${OCCI_TESTBED_PAGE_LIMIT:-5}
+page_limit() { # section line... : the lines, only when a page limit is set
+    [ "$PAGE" -gt 0 ] || return 0
+    printf '%s\n' "$@"
+}
+
 ksa() { # keystoneauth options of a service user
     cat <<EOF
 auth_type = password
@@ -55,6 +63,7 @@ EOF
 [DEFAULT]
 log_file = $LOG/glance-api.log
 enabled_backends = fs:file
+$(page_limit "api_limit_max = $PAGE" "limit_param_default = $PAGE")
 [database]
 connection = $M/${PREFIX}_glance
 [glance_store]
@@ -108,10 +117,16 @@ state_path = $ST/nova/state
 allow_resize_to_same_host = true
 periodic_fuzzy_delay = 0
 graceful_shutdown_timeout = 3
+# Room for the tier's 60-server test beside the others on one fake host.
+cpu_allocation_ratio = 32.0
+ram_allocation_ratio = 16.0
+disk_allocation_ratio = 16.0
+reserved_host_memory_mb = 0
 [wsgi]
 api_paste_config = $ST/etc/api-paste.ini
 [api]
 auth_strategy = keystone
+$(page_limit "max_limit = $PAGE")
 [oslo_concurrency]
 lock_path = $ST/lock
 [api_database]
@@ -156,12 +171,15 @@ api_paste_config = $ST/etc/neutron-api-paste.ini
 state_path = $ST/neutron/state
 log_file = $LOG/neutron-api.log
 graceful_shutdown_timeout = 3
+$(page_limit "pagination_max_limit = $PAGE")
 [quotas]
 quota_network = 200
 quota_subnet = 200
 quota_port = 1000
 quota_security_group = 100
 quota_security_group_rule = 1000
+# the overhead benchmark's big project holds 200 floating IPs
+quota_floatingip = 300
 [database]
 connection = $M/${PREFIX}_neutron
 [oslo_concurrency]
@@ -183,8 +201,10 @@ enabled_backends = fake
 my_ip = 127.0.0.1
 host = occitb-volume
 graceful_shutdown_timeout = 3
-quota_volumes = 100
-quota_gigabytes = 2000
+$(page_limit "osapi_max_limit = $PAGE")
+# the overhead benchmark's big project holds 500 volumes
+quota_volumes = 600
+quota_gigabytes = 3000
 [fake]
 volume_driver = cinder.tests.fake_driver.FakeLoggingVolumeDriver
 volume_backend_name = fake

@@ -39,12 +39,13 @@ IMAGES = (
 )
 # Projects with one user each; the password is the user name + "-secret". alice and bob: the
 # walkthrough and isolation tests; carol and dave: the conformance suite (dave's project is the
-# one whose whole collections it deletes).
+# one whose whole collections it deletes); erin: the test that crosses many pages.
 PROJECTS = (
     ("occi-demo", "alice", "10.10.1.0/24"),
     ("occi-other", "bob", "10.10.2.0/24"),
     ("occi-conformance", "carol", "10.10.3.0/24"),
     ("occi-fresh", "dave", "10.10.4.0/24"),
+    ("occi-scale", "erin", "10.10.5.0/24"),  # the listing-at-scale test: 60 servers, 60 volumes
 )
 PUBLIC_NET = "nova"  # the external network: floating pool `nova` of the walkthrough
 PUBLIC_CIDR = "172.24.4.0/24"
@@ -161,6 +162,8 @@ def write_credentials(workdir: str, users: list[dict[str, str]]) -> None:
         "OS_PROJECT_NAME=admin",
         f"OCCI_TESTBED_DIR={workdir}",
         f"OCCI_TESTBED_PUBLIC_NETWORK={PUBLIC_NET}",
+        "# every service answers at most this many items per call (0: the services' defaults)",
+        f"OCCI_TESTBED_PAGE_LIMIT={os.environ.get('OCCI_TESTBED_PAGE_LIMIT', '5')}",
     ]
     clouds = ["clouds:"]
     clouds += _cloud_entry("testbed-admin", "admin", ADMIN_PASSWORD, "admin")

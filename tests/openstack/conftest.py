@@ -146,7 +146,7 @@ class OpenStackServer:
                 **os.environ,
                 **self.env,
                 "OCCI_DATA_DIR": str(self.data_dir),
-                "OCCI_OPENSTACK_TIMEOUT": "5",
+                "OCCI_OPENSTACK_TIMEOUT": self.env.get("OCCI_OPENSTACK_TIMEOUT", "5"),
             },
         )
         deadline = time.monotonic() + 30

@@ -40,8 +40,13 @@ class Walk:
         return httpx.request(method, self.base + path, headers=sent, timeout=60)
 
     def created(self, response: httpx.Response) -> str:
+        """The id of what the 201 names, read straight away (no waiting for OpenStack)."""
         assert response.status_code == 201, response.text
-        return response.headers["location"].rsplit("/", 1)[1]
+        location = response.headers["location"]
+        path = "/" + location.split("/", 3)[3]
+        read = self("GET", path, ("Accept", "text/plain"))
+        assert read.status_code == 200, f"{path}, named by a 201, reads {read.status_code}"
+        return location.rsplit("/", 1)[1]
 
     def attr(self, path: str, name: str) -> str | None:
         return parse(self("GET", path, ("Accept", "text/plain"))).attr(name)

@@ -8,8 +8,10 @@ exception that requests would raise (refused connection, read timeout).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 from keystoneauth1 import access
@@ -25,7 +27,9 @@ ENDPOINTS = {
     "volumev3": "http://cinder.test/v3/" + PROJECT,
     "image": "http://glance.test",
 }
-Route = tuple[int, Any] | BaseException
+# A route answers with (status, body), raises, or computes (status, body) from the query.
+Query = dict[str, list[str]]
+Route = tuple[int, Any] | BaseException | Callable[[Query], tuple[int, Any]]
 
 
 class FakeCloud(BaseAdapter):
@@ -47,10 +51,35 @@ class FakeCloud(BaseAdapter):
         answer = answers.pop(0) if len(answers) > 1 else answers[0]
         if isinstance(answer, BaseException):
             raise answer
+        if callable(answer):
+            return _response(request, *answer(parse_qs(urlsplit(str(request.url)).query)))
         return _response(request, *answer)
 
     def close(self) -> None:
         pass
+
+
+def paged(key: str, items: list[dict[str, Any]], size: int, style: str = "links") -> Route:
+    """A listing that pages as the services do: at most `size` items (or fewer when `limit`
+    asks), after `marker`; the next page named in `<key>_links` (Nova, Cinder, Neutron) or in
+    `next` (Glance, style="next")."""
+
+    def answer(query: Query) -> tuple[int, Any]:
+        limit = min(size, int(query.get("limit", [size])[0]))
+        start = 0
+        if "marker" in query:
+            start = 1 + next(i for i, x in enumerate(items) if x["id"] == query["marker"][0])
+        page = items[start : start + limit]
+        body: dict[str, Any] = {key: page}
+        if start + limit < len(items):
+            href = f"http://elsewhere.example/{key}?limit={limit}&marker={page[-1]['id']}"
+            if style == "next":
+                body["next"] = href.split("example", 1)[1]
+            else:
+                body[f"{key}_links"] = [{"rel": "next", "href": href}]
+        return 200, body
+
+    return answer
 
 
 def _response(request: requests.PreparedRequest, status: int, body: Any) -> requests.Response:

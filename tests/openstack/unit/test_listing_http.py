@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from occi_server.backends.openstack import compute, storage
+from occi_server.backends.openstack import servers, storage
 from occi_server.backends.openstack.scope import Scope, Settings
 from occi_server.backends.openstack.templates import OfferCache
 from tests.openstack.unit.fake_cloud import ENDPOINTS, PROJECT, FakeCloud, fake_api
@@ -56,6 +56,8 @@ def _cloud() -> FakeCloud:
     subnet = {"id": "s1", "network_id": "n1", "cidr": "10.0.0.0/24", "gateway_ip": "10.0.0.1"}
     cloud.on("GET", f"{NEUTRON}/v2.0/subnets", (200, {"subnets": [subnet]}))
     cloud.on("GET", f"{CINDER}/volumes/detail", (200, {"volumes": [volume]}))
+    record = {"id": "a1", "instance": "up", "volume_id": "vol", "status": "attaching"}
+    cloud.on("GET", f"{CINDER}/attachments", (200, {"attachments": [record]}))
     cloud.on("GET", f"{NOVA}/flavors/detail", (200, {"flavors": [{"id": "98", "name": "itsy"}]}))
     image = {"id": "img", "name": "cirros", "status": "active"}
     cloud.on("GET", f"{ENDPOINTS['image']}/v2/images", (200, {"images": [image]}))
@@ -66,7 +68,7 @@ def _cloud() -> FakeCloud:
 
 def test_compute_listing_is_one_call_per_type_and_maps_states() -> None:
     cloud = _cloud()
-    found = compute.list_computes(Scope(fake_api(cloud), OfferCache(), Settings()))
+    found = servers.list_computes(Scope(fake_api(cloud), OfferCache(), Settings()))
     states = {r.id: r.attributes["occi.compute.state"] for r in found}
     assert states == {"up": "active", "off": "inactive", "paused": "suspended"}
     up = next(r for r in found if r.id == "up")
@@ -76,10 +78,16 @@ def test_compute_listing_is_one_call_per_type_and_maps_states() -> None:
         "networkinterface",
         "storagelink",
     }
+    attaching = next(x for x in up.links if x.location == "/storage/link/up_vol")
+    assert attaching.attributes["occi.storagelink.state.message"] == "attaching"
     calls = Counter(str(r.url).split("?", 1)[0] for r in cloud.sent)
+    assert f"{CINDER}/volumes/detail" not in calls  # the states come from the attachments
     assert max(calls.values()) == 1, calls  # no call per server
-    ports = next(str(r.url) for r in cloud.sent if "/v2.0/ports" in str(r.url))
+    sent = [str(r.url) for r in cloud.sent]
+    ports = next(url for url in sent if "/v2.0/ports" in url)
     assert f"project_id={PROJECT}" in ports
+    assert "port_id=p1" in next(url for url in sent if "/v2.0/floatingips" in url)
+    assert "id=s1" in next(url for url in sent if "/v2.0/subnets" in url)
 
 
 def test_volumes_map_states_and_hide_deleting_ones() -> None:

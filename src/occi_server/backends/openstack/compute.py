@@ -1,10 +1,9 @@
-"""Nova servers as OCCI computes: listing in bulk, create, delete, resize, rebuild, actions."""
+"""Nova servers as OCCI computes: create, delete, resize, rebuild, actions (servers.py reads)."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +13,7 @@ from occi_server.backends.openstack.scope import Scope
 from occi_server.categories import infrastructure as infra
 from occi_server.categories import openstack as ext
 from occi_server.errors import BadRequest, Conflict, NotFound
-from occi_server.model import Link, Mixin, Resource
+from occi_server.model import Mixin, Resource
 
 GONE = ("DELETED", "SOFT_DELETED")  # Nova statuses of servers that no longer exist for OCCI
 TAG_PREFIX = "occi-mixin-"  # a plain user mixin on a server: Nova tag occi-mixin-<sha1[:20]>
@@ -28,83 +27,6 @@ def mixin_tag(type_id: str) -> str:
 def is_gone(server: dict[str, Any]) -> bool:
     """Nova accepted its deletion: after OCCI's DELETE answered 200 it must be 404 at once."""
     return server.get("status") in GONE or server.get("OS-EXT-STS:task_state") == "deleting"
-
-
-def list_computes(scope: Scope, server_id: str | None = None) -> list[Resource]:
-    api = scope.api
-
-    def fetch_servers() -> list[dict[str, Any]]:
-        if server_id is None:
-            return list(api.get("compute", "/servers/detail")["servers"])
-        return [api.get("compute", f"/servers/{server_id}")["server"]]
-
-    def fetch_ports() -> list[dict[str, Any]]:
-        if server_id is None:
-            return list(api.get("network", "/v2.0/ports", project_id=api.project_id)["ports"])
-        return list(api.get("network", "/v2.0/ports", device_id=server_id)["ports"])
-
-    servers, ports, fips, subnets, volumes, _offer, _groups = api.together(
-        fetch_servers,
-        fetch_ports,
-        lambda: api.get("network", "/v2.0/floatingips", project_id=api.project_id)["floatingips"],
-        lambda: api.get("network", "/v2.0/subnets")["subnets"],
-        lambda: api.get("volumev3", "/volumes/detail")["volumes"],
-        scope.offer,
-        scope.groups,
-    )
-    by_subnet = {s["id"]: s for s in subnets}
-    port_links: dict[str, list[Link]] = defaultdict(list)
-    port_owner = {}
-    for port in ports:
-        if str(port.get("device_owner", "")).startswith("compute:"):
-            port_links[port["device_id"]].append(views.port_link(port, by_subnet))
-            port_owner[port["id"]] = port["device_id"]
-    floating: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for fip in fips:
-        owner = port_owner.get(str(fip.get("port_id")))
-        if owner:
-            floating[owner].append(fip)
-    devices = {
-        (a.get("server_id"), v["id"]): a.get("device")
-        for v in volumes
-        for a in v.get("attachments") or []
-    }
-    return [
-        _compute(scope, s, port_links[s["id"]], floating[s["id"]], devices)
-        for s in servers
-        if not is_gone(s)
-    ]
-
-
-def _compute(
-    scope: Scope,
-    server: dict[str, Any],
-    ports: list[Link],
-    fips: list[dict[str, Any]],
-    devices: dict[tuple[Any, str], Any],
-) -> Resource:
-    offer, groups = scope.offer(), scope.groups()
-    mixins: list[str] = []
-    flavor = offer.flavor_by_name(str((server.get("flavor") or {}).get("original_name", "")))
-    if flavor is not None:
-        mixins.append(flavor.type_id)
-    image_ref = server.get("image") or {}
-    image = offer.image_by_id(str(image_ref.get("id"))) if isinstance(image_ref, dict) else None
-    if image is not None:
-        mixins.append(image.type_id)
-    names = {g.get("name") for g in server.get("security_groups") or []}
-    mixins += [m.type_id for m in groups.mixins if groups.name_of(m.type_id) in names]
-    tags = set(server.get("tags") or [])
-    mixins += [m.type_id for m in groups.plain if mixin_tag(m.type_id) in tags]
-    links: list[Link] = [*ports, *(views.floating_link(server["id"], f) for f in fips)]
-    for volume in server.get("os-extended-volumes:volumes_attached") or []:
-        links.append(
-            views.storage_link(
-                server["id"], volume["id"], devices.get((server["id"], volume["id"]))
-            )
-        )
-    ordered = sorted(fips, key=lambda f: str(f.get("created_at", "")))
-    return views.compute_entity(server, mixins, links, [f["floating_ip_address"] for f in ordered])
 
 
 def create_compute(scope: Scope, draft: EntityDraft) -> str:
@@ -128,7 +50,12 @@ def create_compute(scope: Scope, draft: EntityDraft) -> str:
     sgs = [groups.id_of(m.type_id) for m in draft.mixins if groups.is_group(m.type_id)]
     if sgs:
         body["security_groups"] = [{"name": sg} for sg in sgs]
-    tags = [mixin_tag(m.type_id) for m in draft.mixins if groups.is_plain(m.type_id)]
+    # Plain mixins are tags; groups are tagged too, for the time Nova has no ports to show them.
+    tags = [
+        mixin_tag(m.type_id)
+        for m in draft.mixins
+        if groups.is_plain(m.type_id) or groups.is_group(m.type_id)
+    ]
     if tags:
         body["tags"] = tags
     _contextualize(scope, draft, body)

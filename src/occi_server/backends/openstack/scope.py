@@ -61,10 +61,10 @@ class Scope:
         if chosen:
             return chosen
         networks, routed_ports = self.api.together(
-            lambda: self.api.get("network", "/v2.0/networks")["networks"],
-            lambda: self.api.get("network", "/v2.0/ports", device_owner="network:router_interface")[
-                "ports"
-            ],
+            lambda: self.api.every("network", "/v2.0/networks", "networks"),
+            lambda: self.api.every(
+                "network", "/v2.0/ports", "ports", device_owner="network:router_interface"
+            ),
         )
         routed = {p["network_id"] for p in routed_ports}
         candidates = [n for n in networks if not n.get("router:external")]
@@ -79,14 +79,12 @@ class Scope:
         return "none"
 
     def server_ports(self, server_id: str) -> list[dict[str, Any]]:
-        return list(self.api.get("network", "/v2.0/ports", device_id=server_id)["ports"])
+        return self.api.every("network", "/v2.0/ports", "ports", device_id=server_id)
 
     def floating_ips_of(self, server_id: str) -> list[dict[str, Any]]:
-        ports = {p["id"] for p in self.server_ports(server_id)}
-        if not ports:
-            return []
-        fips = self.api.get("network", "/v2.0/floatingips", project_id=self.api.project_id)
-        return [f for f in fips["floatingips"] if f.get("port_id") in ports]
+        """The server's floating IPs: those of its ports (not the project's, filtered)."""
+        ports = [p["id"] for p in self.server_ports(server_id)]
+        return self.api.list_by("network", "/v2.0/floatingips", "floatingips", "port_id", ports)
 
     def allocate_floating_ip(self, compute: Resource, pool: Any) -> None:
         pools = self.offer().pools

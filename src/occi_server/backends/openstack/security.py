@@ -49,9 +49,16 @@ class Groups:
 
 
 def load_groups(api: OpenStackApi) -> Groups:
-    found = api.get("network", "/v2.0/security-groups", project_id=api.project_id)
+    # Only what a mixin needs: not the rules Neutron embeds in every group.
+    found = api.every(
+        "network",
+        "/v2.0/security-groups",
+        "security_groups",
+        project_id=api.project_id,
+        fields=["id", "name", "description"],
+    )
     groups = Groups()
-    for group in found["security_groups"]:
+    for group in found:
         mixin, plain = _mixin(group)
         if mixin.type_id in groups.by_type:
             continue

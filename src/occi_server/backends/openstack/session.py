@@ -12,7 +12,7 @@ from occi_server.backends.base import (
     EntityDraft,
     EntityQuery,
 )
-from occi_server.backends.openstack import compute, security, storage, views
+from occi_server.backends.openstack import compute, security, servers, storage, views
 from occi_server.backends.openstack.scope import Scope
 from occi_server.categories import infrastructure as infra
 from occi_server.categories import openstack as ext
@@ -52,33 +52,63 @@ class OpenStackSession:
 
     # -- reading ---------------------------------------------------------------------------
     def list_locations(self, query: EntityQuery) -> list[str]:
-        return [e.location for e in self.list_entities(query)]
+        # Text renderings list locations: the server and volume records are enough for them,
+        # unless attributes are filtered on (or interfaces wanted, which need the ports).
+        if set(query.kinds or ()) == {infra.COMPUTE} and not query.mixins and not query.attributes:
+            return servers.locations(self._scope, query.offset, query.limit)
+        return [e.location for e in self._entities(query, details=bool(query.attributes))]
 
     def list_entities(self, query: EntityQuery) -> list[Entity]:
+        return self._entities(query, details=True)
+
+    def _entities(self, query: EntityQuery, *, details: bool) -> list[Entity]:
         wanted = set(query.kinds) if query.kinds is not None else None
-        loaders: list[Callable[[], list[Entity]]] = []
-        if wanted is None or wanted & {infra.COMPUTE, infra.NETWORKINTERFACE}:
-            loaders.append(lambda: _with_links(compute.list_computes(self._scope)))
+        scope = self._scope
+        if (
+            not query.mixins
+            and not query.attributes
+            and wanted in ({infra.COMPUTE}, {infra.STORAGE})
+        ):
+            # One kind, no filter: the OCCI page is walked on the service's markers.
+            if wanted == {infra.COMPUTE}:
+                return list(
+                    servers.list_computes(scope, query.offset, query.limit, details=details)
+                )
+            return list(storage.list_volumes(scope, query.offset, query.limit))
+        links = wanted is None or infra.STORAGELINK in wanted
+        ports = details or wanted is None or infra.NETWORKINTERFACE in wanted
+        loaders: list[Callable[[], Any]] = [lambda: [], lambda: [], lambda: [], lambda: []]
+        if wanted is None or wanted & {infra.COMPUTE, infra.NETWORKINTERFACE, infra.STORAGELINK}:
+            loaders[0] = lambda: servers.list_computes(scope, details=ports)
         if wanted is None or wanted & {infra.STORAGE, infra.STORAGELINK}:
-            loaders.append(lambda: _with_links(storage.list_volumes(self._scope)))
+            loaders[1] = lambda: storage.volume_records(scope)
         if wanted is None or infra.NETWORK in wanted:
-            loaders.append(lambda: list(storage.list_networks(self._scope)))
+            loaders[2] = lambda: storage.list_networks(scope)
         if wanted is None or ext.SECURITY_RULE in wanted:
-            loaders.append(self._rules)
-        found = [e for batch in self._scope.api.together(*loaders) for e in batch]
+            loaders[3] = self._rules
+        computes, volumes, networks, rules = scope.api.together(*loaders)
+        found: list[Entity] = []
+        for resource in computes:
+            found += [resource, *(x for x in resource.links if x.kind != infra.STORAGELINK)]
+        attached = [x for r in computes for x in r.links if x.kind == infra.STORAGELINK]
+        if links:  # Nova's attachments, with Cinder's device and state
+            found += storage.restate(attached, {v["id"]: v for v in volumes})
+        found += [views.volume_entity(v, storage.links_in(v)) for v in volumes]
+        found += [*networks, *rules]
         chosen = [e for e in _unique(found) if _matches(e, query, wanted)]
         end = None if query.limit is None else query.offset + query.limit
         return chosen[query.offset : end]
 
     def _rules(self, group_id: str | None = None) -> list[Entity]:
         groups = self._scope.groups()
-        found = self._scope.api.get(
+        found = self._scope.api.every(
             "network",
             "/v2.0/security-group-rules",
+            "security_group_rules",
             project_id=self._scope.api.project_id,
             security_group_id=group_id,
             direction="ingress",
-        )["security_group_rules"]
+        )
         result: list[Entity] = []
         for rule in found:
             mixin = groups.by_id(str(rule["security_group_id"]))
@@ -91,9 +121,9 @@ class OpenStackSession:
         if location.startswith("/storage/link/"):
             return storage.get_attachment(scope, ident)
         if location.startswith("/compute/"):
-            return _only(compute.list_computes(scope, ident), location)
+            return servers.get_compute(scope, ident)
         if location.startswith("/storage/"):
-            return _only(storage.list_volumes(scope, ident), location)
+            return storage.get_volume(scope, ident)
         if location.startswith("/networklink/"):
             return storage.get_interface(scope, ident)
         if location.startswith("/network/") and not location.startswith(RULES):
@@ -180,10 +210,6 @@ class OpenStackSession:
             raise BadRequest(f"action {action} is not available on {location}")
         outcome = compute.invoke(self._scope, entity, action, parameters)
         return outcome if outcome is not None else self.get_entity(location)
-
-
-def _with_links(resources: list[Resource]) -> list[Entity]:
-    return [*resources, *(link for r in resources for link in r.links)]
 
 
 def _unique(entities: list[Entity]) -> list[Entity]:

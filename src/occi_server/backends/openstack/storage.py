@@ -21,13 +21,32 @@ def tail(path: str) -> str:
 
 
 # -- volumes ---------------------------------------------------------------------------------
-def list_volumes(scope: Scope, volume_id: str | None = None) -> list[Resource]:
-    api = scope.api
-    if volume_id is None:
-        volumes = api.get("volumev3", "/volumes/detail")["volumes"]
-    else:
-        volumes = [api.get("volumev3", f"/volumes/{volume_id}")["volume"]]
-    return [views.volume_entity(v, _attachments(v)) for v in volumes if v["status"] not in GONE]
+def list_volumes(scope: Scope, offset: int = 0, limit: int | None = None) -> list[Resource]:
+    """The project's volumes (all pages, or only as far as the OCCI page needs)."""
+    return [views.volume_entity(v, _attachments(v)) for v in volume_records(scope, offset, limit)]
+
+
+def volume_records(scope: Scope, offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+    """Cinder's volumes that exist for OCCI, from `offset`, at most `limit`."""
+    wanted = None if limit is None else offset + limit
+    found: list[dict[str, Any]] = []
+    for page in scope.api.pages("volumev3", "/volumes/detail", "volumes", limit=wanted):
+        found += [v for v in page if v["status"] not in GONE]
+        if wanted is not None and len(found) >= wanted:
+            break
+    return found[offset:wanted]
+
+
+def get_volume(scope: Scope, volume_id: str) -> Resource:
+    volume = scope.api.get("volumev3", f"/volumes/{volume_id}")["volume"]
+    if volume["status"] in GONE:
+        raise NotFound(f"/storage/{volume_id}: no such entity")
+    return views.volume_entity(volume, _attachments(volume))
+
+
+def links_in(volume: dict[str, Any]) -> list[Link]:
+    """The attachments Cinder lists on a volume (attached ones)."""
+    return _attachments(volume)
 
 
 def _attachments(volume: dict[str, Any]) -> list[Link]:
@@ -50,8 +69,7 @@ def create_volume(scope: Scope, draft: EntityDraft) -> str:
 
 def delete_volume(scope: Scope, volume_id: str) -> None:
     # A second DELETE while Cinder still deletes would be Cinder's 400: for OCCI it is gone.
-    if not list_volumes(scope, volume_id):
-        raise NotFound(f"/storage/{volume_id}: no such entity")
+    get_volume(scope, volume_id)
     scope.api.delete("volumev3", f"/volumes/{volume_id}")
 
 
@@ -80,13 +98,73 @@ def _whole_gib(size: float) -> int:
 
 # -- attachments -------------------------------------------------------------------------------
 def get_attachment(scope: Scope, link_id: str) -> Link:
-    _, _, volume_id = link_id.partition("_")
-    if not volume_id:
+    server_id, _, volume_id = link_id.partition("_")
+    found = attachment(scope, server_id, volume_id) if volume_id else None
+    if found is None:
         raise NotFound(f"/storage/link/{link_id}: no such storage link")
-    for link in _attachments(scope.api.get("volumev3", f"/volumes/{volume_id}")["volume"]):
-        if link.id == link_id:
-            return link
-    raise NotFound(f"/storage/link/{link_id}: no such storage link")
+    return found
+
+
+def attachment(scope: Scope, server_id: str, volume_id: str) -> Link | None:
+    """A storagelink from its two ends, concurrently: Nova's attachment (it exists from the
+    moment Nova accepts the attach until the detach is done) and Cinder's volume (its state)."""
+    api = scope.api
+    try:
+        held, volume = api.together(
+            lambda: api.get("compute", f"/servers/{server_id}/os-volume_attachments/{volume_id}"),
+            lambda: api.get("volumev3", f"/volumes/{volume_id}")["volume"],
+        )
+    except NotFound:
+        return None
+    found = held["volumeAttachment"]
+    return stated_link(server_id, volume, found.get("device"))
+
+
+def stated_link(server_id: str, volume: dict[str, Any], device: str | None) -> Link:
+    """An attachment Nova holds, in the state its volume shows in Cinder."""
+    attached = any(a.get("server_id") == server_id for a in volume.get("attachments") or [])
+    status = str(volume.get("status", ""))
+    phase = "detaching" if status == "detaching" else "attached" if attached else "attaching"
+    return phased_link(server_id, volume["id"], device, phase)
+
+
+def phased_link(server_id: str, volume_id: str, device: str | None, phase: str) -> Link:
+    """Active once Cinder has the volume attached; else inactive, "attaching" (reserved,
+    attaching) or "detaching" (until Nova has let go, then the link is gone)."""
+    link = views.storage_link(server_id, volume_id, device)
+    if phase != "attached":
+        link.attributes["occi.storagelink.state"] = "inactive"
+        message = "detaching" if phase == "detaching" else "attaching"
+        link.attributes["occi.storagelink.state.message"] = message
+    return link
+
+
+def attachment_phases(scope: Scope) -> dict[tuple[str, str], str]:
+    """Cinder's attachment records of the project, (server, volume) -> status: as many as
+    volumes are attached, however many volumes the project holds. (Filtering them, or volumes
+    by status, needs the site's resource_filters.json, which not every cloud has.)"""
+    found = scope.api.every("volumev3", "/attachments", "attachments")
+    return {(str(a.get("instance")), str(a.get("volume_id"))): str(a.get("status")) for a in found}
+
+
+def restate(links: list[Link], volumes: dict[str, dict[str, Any]]) -> list[Link]:
+    """Nova's attachments with the device and state of the volumes Cinder listed (by id)."""
+    result = []
+    for link in links:
+        server_id, volume_id = tail(link.source), tail(link.target)
+        volume = volumes.get(volume_id)
+        if volume is None:
+            continue  # the volume is gone (or being deleted)
+        device = next(
+            (
+                a.get("device")
+                for a in volume.get("attachments") or []
+                if a.get("server_id") == server_id
+            ),
+            link.attributes.get("occi.storagelink.deviceid"),
+        )
+        result.append(stated_link(server_id, volume, device))
+    return result
 
 
 def attach_volume(scope: Scope, source: str, link: LinkDraft, attributes: dict[str, Any]) -> Link:
@@ -100,12 +178,16 @@ def attach_volume(scope: Scope, source: str, link: LinkDraft, attributes: dict[s
         "compute", f"/servers/{server_id}/os-volume_attachments", {"volumeAttachment": body}
     )["volumeAttachment"]
     link_made = views.storage_link(server_id, volume_id, found.get("device"))
-    link_made.attributes["occi.storagelink.state"] = "inactive"  # attaching
+    link_made.attributes["occi.storagelink.state"] = "inactive"
+    link_made.attributes["occi.storagelink.state.message"] = "attaching"
     return link_made
 
 
 def detach_volume(scope: Scope, link_id: str) -> None:
     server_id, _, volume_id = link_id.partition("_")
+    link = get_attachment(scope, link_id)
+    if link.attributes.get("occi.storagelink.state.message") == "detaching":
+        raise Conflict(f"/storage/link/{link_id}: already being detached")
     scope.api.delete("compute", f"/servers/{server_id}/os-volume_attachments/{volume_id}")
 
 
@@ -114,13 +196,13 @@ def list_networks(scope: Scope, network_id: str | None = None) -> list[Resource]
     api = scope.api
     if network_id is None:
         networks, subnets = api.together(
-            lambda: api.get("network", "/v2.0/networks")["networks"],
-            lambda: api.get("network", "/v2.0/subnets")["subnets"],
+            lambda: api.every("network", "/v2.0/networks", "networks"),
+            lambda: api.every("network", "/v2.0/subnets", "subnets"),
         )
     else:
         networks, subnets = api.together(
             lambda: [api.get("network", f"/v2.0/networks/{network_id}")["network"]],
-            lambda: api.get("network", "/v2.0/subnets", network_id=network_id)["subnets"],
+            lambda: api.every("network", "/v2.0/subnets", "subnets", network_id=network_id),
         )
     first: dict[str, dict[str, Any]] = {}
     for subnet in subnets:
@@ -165,7 +247,7 @@ def update_network(scope: Scope, network_id: str, changes: EntityChanges) -> Non
         if values.get(key) is None:
             continue
         if subnets is None:
-            subnets = api.get("network", "/v2.0/subnets", network_id=network_id)["subnets"]
+            subnets = api.every("network", "/v2.0/subnets", "subnets", network_id=network_id)
         _update_subnet(scope, subnets, key, str(values[key]))
 
 
@@ -183,7 +265,7 @@ def _update_subnet(scope: Scope, subnets: list[dict[str, Any]], key: str, value:
 
 
 def _free_cidr(scope: Scope) -> str:
-    used = {s["cidr"] for s in scope.api.get("network", "/v2.0/subnets")["subnets"]}
+    used = {s["cidr"] for s in scope.api.every("network", "/v2.0/subnets", "subnets")}
     for _ in range(64):
         candidate = f"10.{random.randint(64, 250)}.{random.randint(0, 255)}.0/24"
         if candidate not in used:
@@ -194,12 +276,12 @@ def _free_cidr(scope: Scope) -> str:
 def delete_network(scope: Scope, network_id: str) -> None:
     """Cascade: the compute interfaces on the network are detached first, then it goes."""
     api = scope.api
-    ports = api.get("network", "/v2.0/ports", network_id=network_id)["ports"]
+    ports = api.every("network", "/v2.0/ports", "ports", network_id=network_id)
     attached = [p for p in ports if str(p.get("device_owner", "")).startswith("compute:")]
     for port in attached:
         api.delete("compute", f"/servers/{port['device_id']}/os-interface/{port['id']}")
     for _ in range(60 if attached else 0):  # Nova detaches asynchronously
-        left = api.get("network", "/v2.0/ports", network_id=network_id)["ports"]
+        left = api.every("network", "/v2.0/ports", "ports", network_id=network_id)
         if not any(str(p.get("device_owner", "")).startswith("compute:") for p in left):
             break
         time.sleep(0.25)
@@ -224,7 +306,7 @@ def get_interface(scope: Scope, link_id: str) -> Link:
         raise NotFound(f"/networklink/{link_id}: no such network interface")
     subnets = {
         s["id"]: s
-        for s in api.get("network", "/v2.0/subnets", network_id=port["network_id"])["subnets"]
+        for s in api.every("network", "/v2.0/subnets", "subnets", network_id=port["network_id"])
     }
     return views.port_link(port, subnets)
 

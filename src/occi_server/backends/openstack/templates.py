@@ -84,9 +84,9 @@ class Offer:
 
 def load_offer(api: OpenStackApi) -> Offer:
     flavors, images, networks = api.together(
-        lambda: api.get("compute", "/flavors/detail", is_public="None")["flavors"],
-        lambda: api.get("image", "/v2/images", status="active", limit=1000)["images"],
-        lambda: api.get("network", "/v2.0/networks", **{"router:external": "true"})["networks"],
+        lambda: api.every("compute", "/flavors/detail", "flavors", is_public="None"),
+        lambda: api.every("image", "/v2/images", "images", status="active", limit=1000),
+        lambda: api.every("network", "/v2.0/networks", "networks", **{"router:external": "true"}),
     )
     offer = Offer()
     for flavor in flavors:
