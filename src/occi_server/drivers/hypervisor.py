@@ -85,7 +85,10 @@ class Hypervisor(Protocol):
 
 
 def _spec(arguments: Mapping[str, Any]) -> GuestSpec:
-    values = dict(arguments["spec"])
+    given = arguments["spec"]
+    if isinstance(given, GuestSpec):  # run at once, not read back from an intent
+        return given
+    values = dict(given)
     values["key"] = GuestKey(**values["key"])
     return GuestSpec(**values)
 

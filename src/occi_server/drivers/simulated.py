@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 from occi_server.drivers.hypervisor import (
@@ -22,6 +23,8 @@ from occi_server.drivers.hypervisor import (
 )
 from occi_server.drivers.volumes import GIB, StoreError, VolumeStore, disk_of, gib
 
+_LOG_LINES = 200  # a guest's console log keeps its last lines
+
 
 @dataclass(slots=True)
 class _Guest:
@@ -29,7 +32,7 @@ class _Guest:
     power: PowerState = PowerState.SHUTOFF
     volumes: dict[str, str] = field(default_factory=dict)  # volume -> device
     interfaces: dict[str, str] = field(default_factory=dict)  # interface -> MAC
-    log: list[str] = field(default_factory=list)
+    log: deque[str] = field(default_factory=lambda: deque(maxlen=_LOG_LINES))
 
 
 class SimulatedHypervisor:
@@ -64,7 +67,8 @@ class SimulatedHypervisor:
         with self._lock:
             known = self._guests.get(spec.key)
             if known is None:
-                self._guests[spec.key] = _Guest(spec, log=[f"defined {spec.name}"])
+                self._guests[spec.key] = guest = _Guest(spec)
+                guest.log.append(f"defined {spec.name}")
             else:
                 known.spec = spec
 

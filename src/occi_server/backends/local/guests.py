@@ -46,7 +46,10 @@ def create(scope: Scope, row: EntityRecord) -> None:
         disk_gib=float(attributes.get(_DISK) or 1),
         user_data=_user_data(attributes),
     )
-    control.perform(scope, row, "create", spec_arguments(spec), step=LIFECYCLE.create)
+    # An intent keeps JSON; an instant driver takes the spec as it is.
+    instant = scope.cloud.drivers.hypervisor.instant
+    arguments = {"spec": spec} if instant else spec_arguments(spec)
+    control.perform(scope, row, "create", arguments, step=LIFECYCLE.create)
 
 
 def destroy(scope: Scope, row: EntityRecord) -> None:
