@@ -53,7 +53,10 @@ class SimulatedHypervisor:
     def _guest(self, key: GuestKey) -> _Guest:
         """Guests live in this process's memory only: one defined by another worker (or before
         a restart) is taken as it is asked for."""
-        return self._guests.setdefault(key, _Guest(None))
+        found = self._guests.get(key)
+        if found is None:
+            found = self._guests[key] = _Guest(None)
+        return found
 
     def _power(self, key: GuestKey, power: PowerState, line: str) -> None:
         self._wait()

@@ -89,13 +89,18 @@ class Reconciler:
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
+            failed = False
             try:
                 worked = self._apply_reports() + self.run_pending()
             except Exception:  # a database outage: log, wait, try again
                 log.exception("reconciler: could not apply intents")
-                worked = 0
+                worked, failed = 0, True
             if not worked:
-                self._wake.wait(self.settings.poll)
+                # An instant driver's requests record no intents (only what a previous run
+                # left, taken on the first pass): wait to be told (a power report) rather
+                # than ask the database every `poll` seconds.
+                idle = self._driver.instant and not failed
+                self._wake.wait(None if idle else self.settings.poll)
                 self._wake.clear()
 
     def run_pending(self) -> int:
