@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,6 +36,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, help="worker processes (default 1)")
     serve.add_argument("--auth", choices=["none", "token", "keystone"], help="default: token")
     serve.add_argument("--backend", choices=["local", "openstack"], help="default: local")
+    serve.add_argument("--ssl-certfile", help="serve HTTPS with this certificate (PEM)")
+    serve.add_argument("--ssl-keyfile", help="the certificate's private key (PEM)")
+    serve.add_argument("--log-format", choices=["text", "json"], help="default: text")
+
+    config = commands.add_parser("config", help="configuration files")
+    config_commands = config.add_subparsers(dest="config_command", required=True)
+    check = config_commands.add_parser("check", help="validate a configuration file")
+    check.add_argument("file", help="the TOML file")
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -61,20 +70,33 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _config(args: argparse.Namespace) -> Config:
-    overrides: dict[tuple[str, ...], Any] = {("database", "url"): args.database}
-    for key in ("host", "port", "workers", "auth", "backend"):
+    overrides: dict[tuple[str, ...], Any] = {("database", "url"): getattr(args, "database", None)}
+    for key in ("host", "port", "workers", "auth", "backend", "ssl_certfile", "ssl_keyfile"):
         overrides[("server", key)] = getattr(args, key, None)
-    return load_config(args.config, overrides)
+    overrides[("log", "format")] = getattr(args, "log_format", None)
+    return load_config(getattr(args, "config", None), overrides)
+
+
+# Modules that come with an optional extra, and the extra to install for them.
+EXTRAS = {
+    "keystoneauth1": "openstack",
+    "openstack": "openstack",
+    "requests": "openstack",
+    "psycopg": "postgresql",
+    "psycopg2": "postgresql",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from occi_server.http import access_log
+
+    access_log.configure("text")
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "config":
+            return config_check(args.file)
         config = _config(args)
+        access_log.configure(config.log.format)
         if args.command == "serve":
             return serve(config, args.config)
         if args.command == "db":
@@ -87,6 +109,25 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"occi-server: {error}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as error:
+        extra = EXTRAS.get((error.name or "").split(".")[0])
+        if extra is None:
+            raise
+        print(
+            f"occi-server: this needs the {extra} extra ({error.name} is not installed): "
+            f"pip install 'occi-server[{extra}]'",
+            file=sys.stderr,
+        )
+        return 2
+
+
+def config_check(path: str) -> int:
+    """Validate a configuration file as `serve` would (defaults < file < environment)."""
+    from occi_server.bootstrap import cloud_catalogue
+
+    cloud_catalogue(load_config(path).cloud)
+    print(f"{path}: ok")
+    return 0
 
 
 def db_upgrade(config: Config) -> int:
@@ -142,6 +183,8 @@ def serve(config: Config, config_path: str | None) -> int:
 
     from occi_server.db.migrate import upgrade
 
+    if config.server.auth == "keystone":
+        import keystoneauth1  # noqa: F401  (missing: main names the extra to install)
     if config.server.backend == "openstack":
         # Fail here, with the key named, rather than in every worker.
         from occi_server.backends.openstack.factory import build_openstack
@@ -161,12 +204,14 @@ def serve(config: Config, config_path: str | None) -> int:
             "OCCI_AUTH": config.server.auth,
             "OCCI_BACKEND": config.server.backend,
             "OCCI_PUBLIC_URL": config.server.public_url,
+            "OCCI_LOG_FORMAT": config.log.format,
         }
     )
     if config_path:
         os.environ["OCCI_CONFIG"] = config_path
     log.info(
-        "serving OCCI on http://%s:%d/ (backend %s, auth %s)",
+        "serving OCCI on %s://%s:%d/ (backend %s, auth %s)",
+        "https" if config.server.ssl_certfile else "http",
         config.server.host,
         config.server.port,
         config.server.backend,
@@ -177,16 +222,24 @@ def serve(config: Config, config_path: str | None) -> int:
         "host": config.server.host,
         "port": config.server.port,
         "log_level": "warning",
-        "access_log": False,
-        "timeout_graceful_shutdown": 10,
+        "access_log": False,  # ours: http/access_log.py
+        "timeout_graceful_shutdown": config.server.grace_seconds,
         "server_header": False,
+        # Forwarded headers are believed only from server.trusted_proxies (http/proxy.py).
+        "proxy_headers": False,
         # Let oversized headers reach the app, which answers 431 with a proper OCCI error.
         "h11_max_incomplete_event_size": config.limits.max_header_bytes * 2,
     }
+    if config.server.ssl_certfile:
+        options["ssl_certfile"] = config.server.ssl_certfile
+        options["ssl_keyfile"] = config.server.ssl_keyfile
+    if config.metrics.enabled:
+        options["http"] = "occi_server.http.connections:CountingProtocol"
     if config.server.workers > 1:
         from occi_server.http import workers
 
-        workers.run(APP_FACTORY, config.server.workers, **options)
+        with _metrics_dir(config):
+            workers.run(APP_FACTORY, config.server.workers, **options)
         return 0
     server = _GracefulServer(uvicorn.Config(APP_FACTORY, **options))
     server.run()
@@ -195,6 +248,21 @@ def serve(config: Config, config_path: str | None) -> int:
 
 
 APP_FACTORY = "occi_server.http.app:create_app_from_env"
+
+
+@contextlib.contextmanager
+def _metrics_dir(config: Config) -> Iterator[None]:
+    """Several workers share their metrics through files in one directory (emptied first)."""
+    if not config.metrics.enabled:
+        yield
+        return
+    from occi_server.http.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
+
+    chosen = config.metrics.multiprocess_dir or os.environ.get(MULTIPROC_ENV)
+    with contextlib.ExitStack() as stack:
+        path = chosen or stack.enter_context(tempfile.TemporaryDirectory(prefix="occi-metrics-"))
+        prepare_multiprocess_dir(path)
+        yield
 
 
 class _GracefulServer:

@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationError
 
 
 class ConfigError(Exception):
@@ -29,6 +29,36 @@ class ServerConfig(_Strict):
     # Public base URL when behind a proxy (e.g. https://cloud.example.com/occi); empty = from Host.
     public_url: str = ""
     backend: Literal["local", "openstack"] = "local"
+    # TLS served directly (both or neither); behind a proxy, leave them empty.
+    ssl_certfile: str = ""
+    ssl_keyfile: str = ""
+    # Peers whose X-Forwarded-For/-Proto/-Host/-Prefix are believed (addresses or networks).
+    trusted_proxies: list[IPvAnyNetwork] = []
+    # SIGTERM: stop accepting, then give in-flight requests this long to finish.
+    grace_seconds: float = Field(default=10.0, ge=0, le=3600)
+
+
+class LogConfig(_Strict):
+    format: Literal["text", "json"] = "text"
+    access: bool = True  # one line per request on standard error
+
+
+class MetricsConfig(_Strict):
+    """/metrics is served only to a caller with the token or from an allowed network."""
+
+    token: str = ""
+    allow_from: list[IPvAnyNetwork] = []
+    # Where worker processes keep their metrics (--workers > 1); empty = a fresh temporary one.
+    multiprocess_dir: str = ""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.token or self.allow_from)
+
+
+class HealthConfig(_Strict):
+    cache_seconds: float = Field(default=5.0, ge=0, le=600)  # /readyz answers from this cache
+    timeout_seconds: float = Field(default=2.0, gt=0, le=60)  # per dependency checked
 
 
 class LimitsConfig(_Strict):
@@ -98,6 +128,9 @@ class Config(_Strict):
     database: DatabaseConfig = DatabaseConfig()
     limits: LimitsConfig = LimitsConfig()
     cloud: CloudConfig = CloudConfig()
+    log: LogConfig = LogConfig()
+    metrics: MetricsConfig = MetricsConfig()
+    health: HealthConfig = HealthConfig()
 
     @property
     def database_url(self) -> str:
@@ -116,7 +149,16 @@ ENV_KEYS = {
     "OCCI_PUBLIC_URL": ("server", "public_url"),
     "OCCI_BACKEND": ("server", "backend"),
     "OCCI_DATABASE_URL": ("database", "url"),
+    "OCCI_SSL_CERTFILE": ("server", "ssl_certfile"),
+    "OCCI_SSL_KEYFILE": ("server", "ssl_keyfile"),
+    "OCCI_TRUSTED_PROXIES": ("server", "trusted_proxies"),
+    "OCCI_GRACE_SECONDS": ("server", "grace_seconds"),
+    "OCCI_LOG_FORMAT": ("log", "format"),
+    "OCCI_METRICS_TOKEN": ("metrics", "token"),
+    "OCCI_METRICS_ALLOW_FROM": ("metrics", "allow_from"),
 }
+# Keys that hold lists: their variables are comma-separated.
+LIST_KEYS = {("server", "trusted_proxies"), ("metrics", "allow_from")}
 
 
 def load_config(
@@ -138,16 +180,24 @@ def load_config(
             raise ConfigError(f"config file {path}: {exc}") from None
     for name, key in ENV_KEYS.items():
         if env.get(name):
-            _set(data, key, env[name])
+            value: Any = env[name]
+            if key in LIST_KEYS:
+                value = [part.strip() for part in value.split(",") if part.strip()]
+            _set(data, key, value)
     for key, value in (overrides or {}).items():
         if value is not None:
             _set(data, key, value)
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ConfigError(f"config key {where}: {first['msg']}") from None
+    if bool(config.server.ssl_certfile) != bool(config.server.ssl_keyfile):
+        raise ConfigError(
+            "config key server.ssl_keyfile: TLS needs both ssl_certfile and ssl_keyfile"
+        )
+    return config
 
 
 def _set(data: dict[str, Any], key: tuple[str, ...], value: Any) -> None:

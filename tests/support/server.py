@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -58,17 +59,26 @@ class ServerProcess:
     # Empty: chosen on first use (SQLite in data_dir, or a fresh PostgreSQL database).
     database_url: str = ""
     env: dict[str, str] = field(default_factory=dict)
+    # Another installation's occi-server (a built wheel's); default: this environment's.
+    binary: str = ""
+    # TLS (--ssl-certfile): the CA bundle that verifies the server's certificate.
+    ca_file: str | None = None
     _reader: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.ca_file else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     @property
     def database(self) -> str:
         if not self.database_url:
             self.database_url = databases.fresh_url(self.data_dir, "occi")
         return self.database_url
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        return ssl.create_default_context(cafile=self.ca_file) if self.ca_file else True
 
     def token(self, project: str, user: str = "alice") -> str:
         out = cli(
@@ -78,6 +88,8 @@ class ServerProcess:
 
     def start(self) -> ServerProcess:
         command = [str(BIN)] if BIN.exists() else [sys.executable, "-m", "occi_server.cli"]
+        if self.binary:
+            command = [self.binary]
         self.process = subprocess.Popen(
             [
                 *command,
@@ -111,6 +123,15 @@ class ServerProcess:
             self._reader.join(timeout=10)
             self._reader = None
 
+    def lines(self, *markers: str, timeout: float = 5.0) -> list[str]:
+        """Output lines holding every marker, waited for (the output is read in a thread)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [line for line in list(self.output) if all(m in line for m in markers)]
+            if found or time.monotonic() > deadline:
+                return found
+            time.sleep(0.05)
+
     def alive(self) -> bool:
         """The process runs and answers HTTP."""
         if self.process is None or self.process.poll() is not None:
@@ -129,7 +150,7 @@ class ServerProcess:
                 self._join_reader()
                 raise RuntimeError(f"server exited early: {''.join(self.output)}")
             try:
-                httpx.get(self.url + "/-/", timeout=1.0)
+                httpx.get(self.url + "/-/", timeout=1.0, verify=self.verify)
                 return
             except httpx.TransportError:
                 time.sleep(0.1)

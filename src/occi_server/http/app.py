@@ -6,19 +6,27 @@ from __future__ import annotations
 import gc
 import logging
 import os
+from collections.abc import Callable
 from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
+from occi_server import telemetry
 from occi_server.backends.base import Backend
 from occi_server.config import Config, load_config
+from occi_server.http import access_log, routing
 from occi_server.http.console import Console
+from occi_server.http.edge import OWN_PATHS, Edge, RouteTemplates
 from occi_server.http.handler import SERVER, Engine
+from occi_server.http.health import Readiness
 from occi_server.http.messages import HttpRequest
+from occi_server.http.metrics import Metrics
 from occi_server.identity.auth import Authenticator
+from occi_server.model import Kind
 from occi_server.registry import Catalogue
 from occi_server.rendering import negotiate
+from occi_server.rendering.html import CONSOLE
 
 log = logging.getLogger("occi_server")
 
@@ -147,26 +155,49 @@ class OcciApp:
                 return
 
 
-def create_app(config: Config, backend: Backend, authenticator: Authenticator) -> OcciApp:
-    return OcciApp(config, backend, authenticator)
+def create_app(config: Config, backend: Backend, authenticator: Authenticator) -> Edge:
+    """The OCCI app behind the edge: health, metrics, request ids, access log, proxies."""
+    app = OcciApp(config, backend, authenticator)
+    checks: list[Callable[[float], dict[str, str | None]]] = [backend.readiness]
+    auth_check = getattr(authenticator, "readiness", None)
+    if auth_check is not None and backend.name != "openstack":  # openstack checks Keystone
+        checks.append(auth_check)
+    metrics = Metrics(config.metrics) if config.metrics.enabled else None
+    telemetry.install(metrics)
+    kinds = [
+        location
+        for location, category in app.engine.catalogue.by_location.items()
+        if isinstance(category, Kind)
+    ]
+    routes = RouteTemplates(kinds, [*OWN_PATHS, *routing.QUERY_PATHS, "/", CONSOLE + "/"])
+    return Edge(
+        app,
+        config,
+        Readiness(checks, config.health),
+        routes,
+        metrics,
+        on_shutdown=metrics.close if metrics is not None else None,
+    )
 
 
 def _base_url(scope: Scope, host: str | None) -> str:
-    """scheme://host[:port] as the client addressed us (the Host header, else the socket)."""
+    """scheme://host[:port][/prefix] as the client addressed us (the Host header, else the
+    socket; the prefix a trusted proxy took off, http/proxy.py)."""
     if host is None:
         server = scope.get("server")
         host = f"{server[0]}:{server[1]}" if server else "localhost"
-    return f"{scope.get('scheme', 'http')}://{host}"
+    return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}"
 
 
 def _content_type(media_type: str) -> str:
     return media_type + "; charset=utf-8" if media_type.startswith("text/") else media_type
 
 
-def create_app_from_env() -> OcciApp:
+def create_app_from_env() -> Edge:
     """Factory for uvicorn workers: configuration comes from OCCI_* variables set by the CLI."""
     from occi_server.bootstrap import build_backend_and_auth
 
     config = load_config(os.environ.get("OCCI_CONFIG") or None)
+    access_log.configure(config.log.format)  # a worker process starts with no log handlers
     backend, authenticator = build_backend_and_auth(config)
     return create_app(config, backend, authenticator)

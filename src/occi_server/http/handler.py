@@ -15,7 +15,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-from occi_server import __version__
+from occi_server import __version__, telemetry
 from occi_server.backends.base import Backend
 from occi_server.config import LimitsConfig
 from occi_server.context import RequestContext
@@ -85,6 +85,7 @@ class Engine:
             self._check(request)
             headers = {n: v for n, v in request.headers}
             ctx = self.authenticator.authenticate(headers, request.base_url)
+            telemetry.identify(ctx.project_name, ctx.user_name)  # for the access log
             return self._dispatch(request, ctx, renderer, self._parse(request))
         except OcciError as error:
             return self._error(error, renderer)

@@ -21,6 +21,7 @@ from typing import Any
 from keystoneauth1 import access, exceptions, session
 from keystoneauth1.identity import v3
 
+from occi_server import telemetry
 from occi_server.context import RequestContext
 from occi_server.errors import ServiceUnavailable, Unauthorized
 from occi_server.identity.auth import check_claimed_identity
@@ -232,13 +233,20 @@ class TokenValidator:
     def _ask_keystone(self, token: str) -> access.AccessInfo:
         url = self.settings.auth_url.rstrip("/")
         url = url if url.endswith("/v3") else url + "/v3"
+        started = time.perf_counter()
+        failed = True
+        request_id = telemetry.request_id()
         try:
             response = self.session.get(
                 url + "/auth/tokens",
-                headers={"X-Subject-Token": token},
+                headers={
+                    "X-Subject-Token": token,
+                    **({"X-OpenStack-Request-Id": request_id} if request_id else {}),
+                },
                 raise_exc=False,
                 authenticated=True,
             )
+            failed = response.status_code >= 500
         except (exceptions.ConnectionError, exceptions.DiscoveryFailure) as error:
             raise ServiceUnavailable(
                 f"Keystone ({self.settings.auth_url}) is unreachable: {type(error).__name__}; "
@@ -251,6 +259,8 @@ class TokenValidator:
                 f"refused: {_said(error.response, token)}",
                 RETRY_AFTER,
             ) from error
+        finally:
+            telemetry.backend_call("identity", time.perf_counter() - started, failed)
         if response.status_code in (401, 403, 404):
             raise self.unauthorized(
                 "X-Auth-Token: Keystone refused the token (invalid, expired or revoked): "
@@ -263,6 +273,32 @@ class TokenValidator:
                 RETRY_AFTER,
             )
         return access.create(resp=response, body=response.json(), auth_token=token)
+
+    def readiness(self, timeout: float) -> dict[str, str | None]:
+        """Keystone answers (its version document, without credentials)."""
+        try:
+            response = self.session.get(
+                self.settings.auth_url, authenticated=False, raise_exc=False, timeout=timeout
+            )
+        except exceptions.ClientException as error:
+            return {"keystone": f"unreachable ({type(error).__name__})"}
+        if response.status_code >= 500:
+            return {"keystone": f"answered {response.status_code}"}
+        return {"keystone": None}
+
+    def endpoints(self, services: tuple[str, ...], interface: str) -> dict[str, str | None]:
+        """Each service's endpoint in the service identity's catalogue (None: not found)."""
+        found: dict[str, str | None] = {}
+        for service in services:
+            try:
+                found[service] = self.session.get_endpoint(
+                    service_type=service,
+                    interface=interface,
+                    region_name=self.settings.region_name,
+                )
+            except exceptions.EndpointNotFound:
+                found[service] = None
+        return found
 
     def _lifetime(self, info: access.AccessInfo) -> float:
         expires = info.expires
@@ -295,6 +331,9 @@ class KeystoneAuth:
     @classmethod
     def from_environment(cls) -> KeystoneAuth:
         return cls(TokenValidator(KeystoneSettings.from_environment()))
+
+    def readiness(self, timeout: float) -> dict[str, str | None]:
+        return self.validator.readiness(timeout)
 
     def authenticate(self, headers: Mapping[str, str], base_url: str) -> RequestContext:
         token = (headers.get("x-auth-token") or "").strip()

@@ -11,8 +11,9 @@ import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from occi_server.backends.base import SERVED_KINDS, SUPPORTED_MIXINS, CloudSession
@@ -90,6 +91,7 @@ class LocalBackend:
         # Projects whose view of the provider networks exists (checked once per process).
         self._seeded: set[str] = set()
         self._seed_lock = threading.Lock()
+        self._head: str | None = None
 
     @property
     def catalogue(self) -> CloudCatalogue:
@@ -215,6 +217,22 @@ class LocalBackend:
     def start(self) -> None:
         """Begin applying intents (and resume those a killed process left)."""
         self.reconciler.start()
+    def readiness(self, timeout: float) -> dict[str, str | None]:
+        """The database answers and is at the newest migration."""
+        del timeout  # the engine's own connect timeout applies
+        from occi_server.db.migrate import head_revision
+
+        if self._head is None:
+            self._head = head_revision()
+        try:
+            with self._engine.connect() as connection:
+                current = MigrationContext.configure(connection).get_current_revision()
+        except SQLAlchemyError as error:
+            cause = getattr(error, "orig", None) or error
+            return {"database": f"unreachable ({type(cause).__name__})"}
+        if current != self._head:
+            return {"database": f"at migration {current}, not {self._head}: run db upgrade"}
+        return {"database": None}
 
     def close(self) -> None:
         self.reconciler.stop()

@@ -18,6 +18,7 @@ import contextlib
 import json
 import operator
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from occi_server import telemetry
 from occi_server.db.engine import make_engine, refuse_nul
 
 
@@ -131,9 +133,11 @@ class Reader:
         values = [_bind(order, bound, processors, one) for one in params]
         for one in values:
             refuse_nul(one.values() if isinstance(one, dict) else one)
+        if self.before is not None:
+            self.before()
+        started = time.perf_counter()
+        failed = True
         try:
-            if self.before is not None:
-                self.before()
             connection = self._connection
             if not self._began:
                 self._began = True
@@ -143,15 +147,20 @@ class Reader:
             try:
                 if mode == "many":
                     cursor.executemany(sql, values)
+                    failed = False
                     return None
                 cursor.execute(sql, values[0])
-                return list(cursor.fetchall()) if mode == "rows" else cursor.rowcount
+                found = list(cursor.fetchall()) if mode == "rows" else cursor.rowcount
+                failed = False
+                return found
             finally:
                 cursor.close()
         except self._driver.error as error:
             # Only a connection of our own is thrown away; a joined one is its owner's.
             self.broken = not self._joined
             raise DBAPIError.instance(sql, values, error, self._driver.error) from error
+        finally:
+            telemetry.backend_call("database", time.perf_counter() - started, failed)
 
     def end(self) -> None:
         if not self._began or self._joined:

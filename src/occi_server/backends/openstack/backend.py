@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
+from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import session as ks_session
 
 from occi_server.backends.base import SERVED_KINDS, SUPPORTED_MIXINS, CloudSession
@@ -27,6 +28,8 @@ from occi_server.identity.keystone import TokenValidator
 from occi_server.model import Category
 from occi_server.model.category import KindExtension
 
+# The service types the backend calls (client.OpenStackApi), checked by /readyz.
+SERVICES = ("compute", "network", "volumev3", "image")
 _ACTIONS = views.ACTIONS
 
 
@@ -79,6 +82,31 @@ class OpenStackBackend:
 
     def start(self) -> None:
         """Nothing runs in the background: OpenStack applies its own operations."""
+    def readiness(self, timeout: float) -> dict[str, str | None]:
+        """Keystone and each service's endpoint answer (any HTTP answer below 500 will do:
+        without a token Nova says 401, which is an answer). Checked concurrently."""
+        try:
+            endpoints = self._validator.endpoints(SERVICES, self._settings.interface)
+        except ks_exceptions.ClientException as error:
+            return {"keystone": f"no service catalogue ({type(error).__name__})"}
+        checks = {
+            service: self._pool.submit(self._answers, url, timeout)
+            for service, url in endpoints.items()
+            if url is not None
+        }
+        found: dict[str, str | None] = self._validator.readiness(timeout)
+        for service, url in endpoints.items():
+            found[service] = "no endpoint in the catalogue" if url is None else None
+        for service, check in checks.items():
+            found[service] = check.result()
+        return found
+
+    def _answers(self, url: str, timeout: float) -> str | None:
+        try:
+            response = self._http.get(url, authenticated=False, raise_exc=False, timeout=timeout)
+        except ks_exceptions.ClientException as error:
+            return f"unreachable ({type(error).__name__})"
+        return f"answered {response.status_code}" if response.status_code >= 500 else None
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

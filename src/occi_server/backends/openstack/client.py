@@ -7,7 +7,9 @@ never as a service account. Microversions are explicit.
 
 from __future__ import annotations
 
+import contextvars
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -16,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 from keystoneauth1 import access, exceptions, session
 from keystoneauth1.identity.access import AccessInfoPlugin
 
-from occi_server import errors
+from occi_server import errors, telemetry
 
 COMPUTE_VERSION = "compute 2.79"  # 2.47: flavor embedded in servers; 2.79: current attachments
 VOLUME_VERSION = "volume 3.60"
@@ -72,6 +74,38 @@ class OpenStackApi:
     ) -> Any:
         """JSON body of the answer (None when empty); OpenStack errors become OCCI errors."""
         sent = {**_version_header(service), **(headers or {})}
+        request_id = telemetry.request_id()
+        if request_id is not None:  # so one request can be followed through Nova's logs
+            sent["X-OpenStack-Request-Id"] = request_id
+        started = time.perf_counter()
+        failed = True
+        try:
+            response = self._send(service, method, path, json, params, data, sent)
+            failed = response.status_code >= 500
+        finally:
+            telemetry.backend_call(service, time.perf_counter() - started, failed)
+        if response.status_code == 403 and self._foreign(service, method, path):
+            raise errors.NotFound(f"OpenStack {service}: no such object")
+        if response.status_code >= 400:
+            raise translate(service, response.status_code, _message(response))
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            return None
+
+    def _send(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        json: Any,
+        params: dict[str, Any] | None,
+        data: bytes | None,
+        sent: dict[str, str],
+    ) -> Any:
+        """The HTTP exchange; no answer at all is an OCCI error (503)."""
         try:
             response = self._http.request(
                 path,
@@ -98,16 +132,7 @@ class OpenStackApi:
                 f"OpenStack {service} is unreachable ({type(error).__name__}); retry later",
                 RETRY_AFTER,
             ) from error
-        if response.status_code == 403 and self._foreign(service, method, path):
-            raise errors.NotFound(f"OpenStack {service}: no such object")
-        if response.status_code >= 400:
-            raise translate(service, response.status_code, _message(response))
-        if not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError:
-            return None
+        return response
 
     def _foreign(self, service: str, method: str, path: str) -> bool:
         """A 403 about an object the caller cannot see: another project's (so answer 404).
@@ -190,7 +215,8 @@ class OpenStackApi:
             return []
         if len(calls) == 1:
             return [calls[0]()]
-        futures = [self._pool.submit(c) for c in calls]
+        # Each in a copy of this context: the calls carry the request's id too.
+        futures = [self._pool.submit(contextvars.copy_context().run, c) for c in calls]
         return [f.result() for f in futures]
 
 
