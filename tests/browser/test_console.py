@@ -81,12 +81,23 @@ def sign_in(browser: Any, server: ServerProcess, folder: Path) -> None:
     browser.get(server.url + "/")
     assert path_of(browser) == "/console/login"
     assert heading(browser) == "Sign in"
+    hint = browser.find_element(by.ID, "token-hint")
+    assert hint.text == "from occi-server token create" and "`" not in hint.text
+    assert hint.find_element(by.TAG_NAME, "code").text == "occi-server token create"
+    nav = browser.find_element(by.CSS_SELECTOR, "header nav").text
+    assert "Sign out" not in nav and "Sign in" in nav  # a visitor has nothing to sign out of
     shot(browser, folder, "01-login")
     browser.find_element(by.ID, "user").send_keys(USER)
     browser.find_element(by.ID, "password").send_keys(PASSWORD)
     click_and_wait(browser, browser.find_element(by.XPATH, "//button[text()='Sign in']"))
     assert path_of(browser) == "/"
     assert heading(browser) == "All entities"
+    assert "Sign out" in browser.find_element(by.CSS_SELECTOR, "header nav").text
+
+
+def nav_to(browser: Any, text: str) -> None:
+    nav = browser.find_element(_by().CSS_SELECTOR, "header nav")
+    click_and_wait(browser, nav.find_element(_by().LINK_TEXT, text))
 
 
 def delete_with_confirmation(browser: Any, folder: Path, entity_path: str, name: str) -> None:
@@ -119,6 +130,16 @@ def test_console_walk(browser: Any, console_server: ServerProcess, screenshots: 
     assert browser.find_element(by.CSS_SELECTOR, "h1 .state").text == "active"
     assert "itsy" in browser.page_source and "cirros" in browser.page_source
 
+    # A floating IP from a pool chosen in a list (not typed).
+    choose(
+        browser, "action-alloc_float_ip", "Pool to take the address from (default: first)", "nova"
+    )
+    submit(browser, "action-alloc_float_ip")
+    assert path_of(browser) == vm
+    attributes = browser.find_element(by.CSS_SELECTOR, "section[aria-labelledby=attributes-title]")
+    assert "172.24.4." in attributes.text
+    shot(browser, screenshots, "03b-floating-ip")
+
     # Stop it: the page comes back with the new state.
     submit(browser, "action-stop")
     assert path_of(browser) == vm
@@ -135,7 +156,7 @@ def test_console_walk(browser: Any, console_server: ServerProcess, screenshots: 
     shot(browser, screenshots, "05-storage-created")
 
     browser.get(server.url + vm)
-    fill(browser, "attach", "occi.core.target", volume)
+    choose(browser, "attach", "Volume", "walk-vol")  # the project's volumes are offered
     fill(browser, "attach", "occi.storagelink.deviceid", "/dev/vdb")
     submit(browser, "attach")
     assert path_of(browser) == vm
@@ -146,6 +167,24 @@ def test_console_walk(browser: Any, console_server: ServerProcess, screenshots: 
     # The link is clickable: it leads to the volume, which shows its link back to the VM.
     click_and_wait(browser, links.find_element(by.LINK_TEXT, volume))
     assert path_of(browser) == volume
+
+    # Security groups: made from their page, then offered to rules; links in the navigation.
+    nav_to(browser, "Security groups")
+    assert path_of(browser) == "/security/group/"
+    fill(browser, "create-group", "_mixin_term", "web")
+    fill(browser, "create-group", "_mixin_title", "Web servers")
+    submit(browser, "create-group")
+    assert path_of(browser) == "/security/group/"
+    groups = browser.find_element(by.CSS_SELECTOR, "section[aria-labelledby=groups-title]")
+    assert "Web servers" in groups.text
+    shot(browser, screenshots, "06b-security-groups")
+    nav_to(browser, "Security rules")
+    assert path_of(browser) == "/network/security/rule/"
+    assert "Web servers" in browser.find_element(by.ID, "create-rule").text
+    shot(browser, screenshots, "06c-security-rules")
+    nav_to(browser, "Network links")
+    assert path_of(browser) == "/networklink/"
+    assert "networkinterface" in browser.page_source
 
     browser.get(server.url + vm)
     delete_with_confirmation(browser, screenshots, vm, "07-confirm-delete")

@@ -277,3 +277,56 @@ def test_without_auth_forms_still_need_csrf(tmp_path: Path) -> None:
     assert browser.send("POST", "/compute/", [("category", COMPUTE)]).status == 403
     assert create_vm(browser).startswith("/compute/")
     engine.dispose()
+
+
+GROUP_FORM = [
+    ("_mixin_scheme", "http://schemas.openstack.org/occi/security/group#"),
+    ("_mixin_rel", "http://schemas.ogf.org/occi/infrastructure/security#group"),
+    ("_mixin_location", "/security/group/"),
+    ("_redirect", "/security/group/"),
+]
+
+
+def test_a_security_group_is_made_from_its_page_and_a_bad_name_is_named(
+    browser: Browser,
+) -> None:
+    browser.sign_in()
+    token = browser.csrf("/security/group/")
+    made = browser.send("POST", "/-/", [("_mixin_term", "db"), ("_csrf", token), *GROUP_FORM])
+    assert made.status == 303 and location(made) == "/security/group/"
+    assert 'href="/security/group/db/"' in browser.page("/security/group/")
+    bad = browser.send("POST", "/-/", [("_mixin_term", "Bad Name"), ("_csrf", token), *GROUP_FORM])
+    assert bad.status == 400 and "form field name" in bad.rendered.body.decode()
+
+
+def test_sign_out_is_offered_only_to_someone_signed_in(browser: Browser, tmp_path: Path) -> None:
+    assert ">Sign out<" not in browser.page("/console/login")
+    browser.sign_in()
+    assert ">Sign out<" in browser.page("/compute/")
+    assert ">Sign out<" in browser.page("/console/login")
+    url = f"sqlite:///{tmp_path / 'open.sqlite'}"
+    upgrade(url)
+    engine = make_engine(url)
+    open_console = Browser(OcciApp(Config(), LocalBackend(engine, default_catalogue()), NoAuth()))
+    assert ">Sign out<" not in open_console.page("/compute/")  # --auth none: nobody signs in
+    engine.dispose()
+
+
+def test_the_attach_form_offers_the_projects_volumes(browser: Browser) -> None:
+    browser.sign_in()
+    vm = create_vm(browser)
+    assert 'name="occi.core.target" type="text"' in browser.page(vm)  # no volume yet: typed
+    token = browser.csrf("/storage/")
+    created = browser.send(
+        "POST",
+        "/storage/",
+        [
+            ("category", COMPUTE[:-7] + "storage"),
+            ("occi.core.title", "vol-a"),
+            ("occi.storage.size", "1"),
+            ("_csrf", token),
+        ],
+    )
+    volume = location(created)
+    page = browser.page(vm)
+    assert f'<option value="{volume}">vol-a ({volume})</option>' in page

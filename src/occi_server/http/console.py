@@ -29,6 +29,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import re
 import secrets
 from collections.abc import Callable, Iterable
@@ -45,6 +46,7 @@ from occi_server.rendering.html_form import FormPost, is_form, is_local_path, pa
 from occi_server.rendering.text_format import Locator
 
 SESSION_COOKIE = "occi_session"
+COMPUTE_PATH, STORAGE_PATH = "/compute/", "/storage/"
 # Tokens the password sign-in mints start with this: signing out revokes them.
 CONSOLE_TOKEN_PREFIX = "console_"
 CSRF_COOKIE = "occi_csrf"
@@ -93,7 +95,12 @@ class Console:
             request.headers.append(("x-auth-token", session.token))
         csrf = session.csrf(session.token if by_cookie else "")
         form = self._form(request, session, csrf, by_cookie)
-        request.page = PageContext(path=request.path, csrf=csrf)
+        request.page = PageContext(
+            path=request.path,
+            csrf=csrf,
+            signed_in=self.login_required,
+            volumes=self._volumes(request) if _is_compute_page(request) else (),
+        )
         response = self.engine.handle(request, accepted)
         if response.status == 401 and not explicit:
             session.end()
@@ -101,6 +108,35 @@ class Console:
         if form is not None and response.status < 300:
             return self._redirect(request, _destination(request, form, response))
         return response
+
+    def _volumes(self, request: HttpRequest) -> tuple[tuple[str, str], ...]:
+        """The caller's volumes, for a compute page's attach form: one listing through the
+        engine with the request's own credentials (nothing when it fails)."""
+        listing = HttpRequest(
+            method="GET",
+            path=STORAGE_PATH,
+            params={},
+            headers=[
+                *((n, v) for n, v in request.headers if n in ("x-auth-token", "authorization")),
+                ("accept", "application/occi+json"),
+            ],
+            body=b"",
+            base_url=request.base_url,
+        )
+        response = self.engine.handle(listing, Negotiated("application/occi+json"))
+        if response.status != 200:
+            return ()
+        try:
+            found = json.loads(response.rendered.body).get("resources", [])
+        except ValueError:
+            return ()
+        prefix = Locator(request.base_url).base_url
+        volumes = []
+        for volume in found:
+            location = str(volume.get("location", "")).removeprefix(prefix)
+            title = volume.get("title") or volume.get("id", "")
+            volumes.append((location, f"{title} ({location})"))
+        return tuple(volumes)
 
     def _form(
         self, request: HttpRequest, session: _Session, csrf: str, by_cookie: bool
@@ -153,13 +189,14 @@ class Console:
             request,
             "login.html",
             status,
+            session,
             title="Sign in",
             csrf=session.csrf(session.token),
             message=message,
             required=self.login_required,
             passwords=self.store is not None,
             next=next_path if is_local_path(next_path) else "",
-            token_hint="from `occi-server token create`" if self.store else "an X-Auth-Token",
+            token_from_cli=self.store is not None,
         )
 
     def _sign_in(self, request: HttpRequest, form: FormPost) -> str:
@@ -191,7 +228,7 @@ class Console:
             session.end()
             return self._redirect(request, Locator(request.base_url).path(CONSOLE + "/login"))
         csrf = session.csrf(session.token)
-        return self._page(request, "logout.html", 200, title="Sign out", csrf=csrf)
+        return self._page(request, "logout.html", 200, session, title="Sign out", csrf=csrf)
 
     def _delete(self, request: HttpRequest, session: _Session) -> HttpResponse:
         """The confirmation step: a page whose form DELETEs the target through its OCCI URL."""
@@ -204,6 +241,7 @@ class Console:
             request,
             "confirm_delete.html",
             200,
+            session,
             title=f"Delete {target}",
             csrf=session.csrf(session.token),
             target=target,
@@ -220,10 +258,18 @@ class Console:
 
     # -- responses --------------------------------------------------------------------------
     def _page(
-        self, request: HttpRequest, template: str, status: int, **values: object
+        self,
+        request: HttpRequest,
+        template: str,
+        status: int,
+        session: _Session | None = None,
+        **values: object,
     ) -> HttpResponse:
         locator = Locator(request.base_url)
-        body = render_page(template, locator.base_path, href=locator.path, **values)
+        signed_in = session is not None and bool(session.token) and self.login_required
+        body = render_page(
+            template, locator.base_path, href=locator.path, signed_in=signed_in, **values
+        )
         return HttpResponse(status, Rendered(HTML, body))
 
     def _error_page(
@@ -233,6 +279,7 @@ class Console:
             request,
             "error.html",
             error.status,
+            session,
             title=f"{error.status} {reason(error.status)}",
             csrf="",
             message=error.message,
@@ -328,6 +375,15 @@ def _destination(request: HttpRequest, form: FormPost, response: HttpResponse) -
     if request.method == "DELETE" and not request.path.endswith("/"):
         return locator.path(_parent(request.path))
     return locator.path(request.path)
+
+
+def _is_compute_page(request: HttpRequest) -> bool:
+    return (
+        request.method in ("GET", "HEAD")
+        and request.path.startswith(COMPUTE_PATH)
+        and len(request.path) > len(COMPUTE_PATH)
+        and "/" not in request.path[len(COMPUTE_PATH) :]
+    )
 
 
 def _parent(path: str) -> str:

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from occi_server.model import Category, Entity, Kind, Link, Resource
+from occi_server.model import Category, Entity, Kind, Link, Mixin, Resource
 from occi_server.rendering import html_views as views
 from occi_server.rendering.base import Rendered
 from occi_server.rendering.text_format import Locator
@@ -38,6 +38,8 @@ class PageContext:
 
     path: str = "/"
     csrf: str = ""
+    signed_in: bool = False  # the navigation offers "Sign out" only then
+    volumes: tuple[tuple[str, str], ...] = ()  # (location, label): what a compute can attach
 
 
 @cache
@@ -96,6 +98,7 @@ class HtmlRenderer:
             self.locator.base_path,
             href=self.locator.path,
             csrf=self.page.csrf,
+            signed_in=self.page.signed_in,
             **values,
         )
         return Rendered(self.media_type, body)
@@ -118,14 +121,19 @@ class HtmlRenderer:
             links=links,
             is_link=isinstance(entity, Link),
             actions=views.entity_actions(entity, self.index, self.locator.path),
-            attach=views.attach_form(entity, self.index, self.locator.path),
+            attach=views.attach_form(entity, self.index, self.locator.path, self.page.volumes),
         )
 
     def entities(self, entities: Sequence[Entity]) -> Rendered:
         collection = self.index.at_path(self.page.path)
         form = None
+        groups: list[Mixin] = []
         if isinstance(collection, Kind):
             form = views.create_form(collection, self.index, self.locator.path)
+        elif isinstance(collection, Mixin):
+            form = views.group_form(collection, self.locator.path)
+            if form is not None:
+                groups = self.index.mixins_under(collection.type_id)
         title = views.category_label(collection) if collection else _listing_title(self.page.path)
         return self._page(
             "collection.html",
@@ -133,6 +141,7 @@ class HtmlRenderer:
             collection=collection,
             entities=entities,
             form=form,
+            groups=groups,
         )
 
     def locations(self, paths: Sequence[str]) -> Rendered:

@@ -8,6 +8,9 @@ Field names are the OCCI ones, so a form reads like the request it stands for:
 - `_category_with` (repeatable): `<attribute> <type id>`, which adds the category only when that
   attribute's field was filled in (an optional SSH key brings its mixin along);
 - `_csrf`, `_method`, `_redirect`: the console's own controls (see http/console.py);
+- `_mixin_term` with `_mixin_scheme`, `_mixin_rel`, `_mixin_location` and `_mixin_title`: a
+  user mixin to define (a form posted to the query interface, e.g. a new security group whose
+  location is `_mixin_location` + term + `/`);
 - any other name: an OCCI attribute (`occi.compute.hostname`, an action's `method`, ...).
 
 Browsers send every text field, filled or not, so empty values are dropped: an empty field means
@@ -16,6 +19,7 @@ Browsers send every text field, filled or not, so empty values are dropped: an e
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -27,6 +31,8 @@ FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 # Methods a form may ask for with `_method`; HTML forms can only GET and POST.
 OVERRIDABLE = frozenset({"PUT", "DELETE"})
 _CONTROLS = frozenset({"_csrf", "_method", "_redirect", "_category_with"})
+_MIXIN_FIELDS = ("_mixin_term", "_mixin_scheme", "_mixin_rel", "_mixin_location", "_mixin_title")
+_TERM = re.compile(r"[a-z][a-z0-9_-]{0,63}")
 # A form is small; this bounds parse_qsl's work on a hostile body well below the body limit.
 MAX_FIELDS = 1000
 
@@ -57,9 +63,12 @@ def parse_form(body: bytes) -> FormPost:
         raise BadRequest(f"form: more than {MAX_FIELDS} fields")
     post = FormPost(OcciRequest())
     filled = {name for name, value in pairs if value.strip()}
+    mixin: dict[str, str] = {}
     for name, raw in pairs:
         value = raw.strip()
-        if name in _CONTROLS:
+        if name in _MIXIN_FIELDS:
+            mixin[name] = value
+        elif name in _CONTROLS:
             _control(post, name, value, filled)
         elif not value:
             continue
@@ -70,7 +79,31 @@ def parse_form(body: bytes) -> FormPost:
         else:
             post.request.attributes[name] = value
             post.fields[name] = value
+    if "_mixin_term" in mixin:
+        post.request.categories.append(_mixin_definition(mixin))
     return post
+
+
+def _mixin_definition(fields: dict[str, str]) -> CategoryRef:
+    """A user mixin from the console's "new mixin" form; 400 naming a bad field."""
+    term = fields.get("_mixin_term", "")
+    if not _TERM.fullmatch(term):
+        raise BadRequest(
+            "form field name: lower-case letters, digits, _ and - (starting with a letter)"
+        )
+    scheme = fields.get("_mixin_scheme", "")
+    if not scheme.endswith("#"):
+        raise BadRequest("form field _mixin_scheme: a scheme ending with #")
+    prefix = fields.get("_mixin_location", "")
+    rel = fields.get("_mixin_rel", "")
+    return CategoryRef(
+        term=term,
+        scheme=scheme,
+        category_class="mixin",
+        title=fields.get("_mixin_title") or None,
+        rel=(rel,) if rel else (),
+        location=f"{prefix}{term}/" if is_local_path(prefix) and prefix.endswith("/") else None,
+    )
 
 
 def _control(post: FormPost, name: str, value: str, filled: set[str]) -> None:

@@ -20,6 +20,10 @@ COMPUTE = INFRA + "compute"
 STORAGE = INFRA + "storage"
 STORAGELINK = INFRA + "storagelink"
 SECURITY_GROUP = "http://schemas.ogf.org/occi/infrastructure/security#group"
+FLOATING_POOL_SCHEME = "http://schemas.openstack.org/network/floatingippool#"
+FLOATING_POOL = "org.openstack.network.floating.pool"
+# Security groups made in the console are user mixins of this scheme, below /security/group/.
+CONSOLE_GROUP_SCHEME = "http://schemas.openstack.org/occi/security/group#"
 TEMPLATE_BASES = (RESOURCE_TPL, OS_TPL)
 LINK = "http://schemas.ogf.org/occi/core#link"
 # Long free text (keys, user data) reads better in a text area.
@@ -187,21 +191,37 @@ def _editable(attributes: Iterable[Attribute]) -> list[Attribute]:
 # --- Forms -------------------------------------------------------------------------------------
 
 
-def action_form(entity: Entity, action: Action, locate: Locate) -> Form:
+def action_form(
+    entity: Entity, action: Action, locate: Locate, index: CategoryIndex | None = None
+) -> Form:
     return Form(
         ident=f"action-{action.term}",
         title=category_label(action),
         action=locate(entity.location) + f"?action={action.term}",
         submit=action.term.replace("_", " ").capitalize(),
-        fields=tuple(field_for(a) for a in action.attributes),
+        fields=tuple(_parameter(a, index) for a in action.attributes),
         hidden=(("category", action.type_id),),
     )
+
+
+def _parameter(attr: Attribute, index: CategoryIndex | None) -> Field:
+    """An action's parameter; a floating-IP pool is chosen among the cloud's pools."""
+    pools = [
+        m
+        for m in (index.categories if index is not None else ())
+        if isinstance(m, Mixin) and m.scheme == FLOATING_POOL_SCHEME
+    ]
+    if attr.name != FLOATING_POOL or not pools:
+        return field_for(attr)
+    choices = (("", "(the first pool)"), *((m.term, category_label(m)) for m in pools))
+    label = attr.description or attr.name
+    return Field(attr.name, label, "select", choices=choices, hint=attr.name)
 
 
 def entity_actions(entity: Entity, index: CategoryIndex, locate: Locate) -> list[Form]:
     """One form per action the entity advertises now; unknown type ids are skipped."""
     return [
-        action_form(entity, action, locate)
+        action_form(entity, action, locate, index)
         for type_id in entity.actions
         if (action := index.action(type_id)) is not None
     ]
@@ -263,17 +283,30 @@ def _optional_mixins(kind: Kind, index: CategoryIndex) -> list[Fieldset]:
     return sets
 
 
-def attach_form(entity: Entity, index: CategoryIndex, locate: Locate) -> Form | None:
-    """On a compute's page: attach a volume by creating a storagelink from it."""
+def attach_form(
+    entity: Entity,
+    index: CategoryIndex,
+    locate: Locate,
+    volumes: Sequence[tuple[str, str]] = (),
+) -> Form | None:
+    """On a compute's page: attach a volume (one of `volumes`, (location, label) pairs, when
+    the project has any) by creating a storagelink from it."""
     link_kind = index.by_id.get(STORAGELINK)
     if not isinstance(link_kind, Kind) or link_kind.location is None or entity.kind != COMPUTE:
         return None
-    target = Field(
-        "occi.core.target",
-        "Volume location",
-        required=True,
-        hint="the storage's path, e.g. /storage/…",
-    )
+    attached = {link.target for link in getattr(entity, "links", ())}
+    offered = tuple((loc, label) for loc, label in volumes if loc not in attached)
+    if offered:
+        target = Field(
+            "occi.core.target", "Volume", "select", required=True, choices=offered, hint=""
+        )
+    else:
+        target = Field(
+            "occi.core.target",
+            "Volume location",
+            required=True,
+            hint="the storage's path, e.g. /storage/… (the project has no other volume)",
+        )
     extra = [field_for(a) for a in _editable(link_kind.attributes)]
     return Form(
         ident="attach",
@@ -285,6 +318,28 @@ def attach_form(entity: Entity, index: CategoryIndex, locate: Locate) -> Form | 
             ("category", link_kind.type_id),
             ("occi.core.source", entity.location),
             ("_redirect", locate(entity.location)),
+        ),
+    )
+
+
+def group_form(collection: Mixin, locate: Locate) -> Form | None:
+    """On the security groups' page: define a new group (a user mixin, via /-/)."""
+    if collection.type_id != SECURITY_GROUP:
+        return None
+    return Form(
+        ident="create-group",
+        title="Create a security group",
+        action=locate("/-/"),
+        submit="Create security group",
+        fields=(
+            Field("_mixin_term", "Name", required=True, hint="lower-case letters, digits, _, -"),
+            Field("_mixin_title", "Description"),
+        ),
+        hidden=(
+            ("_mixin_scheme", CONSOLE_GROUP_SCHEME),
+            ("_mixin_rel", SECURITY_GROUP),
+            ("_mixin_location", "/security/group/"),
+            ("_redirect", locate(collection.location or "/security/group/")),
         ),
     )
 
