@@ -73,6 +73,8 @@ class MemoryBackend:
 
     def start(self) -> None:
         """Nothing runs in the background."""
+    def readiness(self, timeout: float) -> dict[str, str | None]:
+        return {"memory": None}  # nothing it depends on can be down
 
     def close(self) -> None:
         self.projects.clear()
