@@ -75,7 +75,7 @@ class Edge:
         self.readiness = readiness
         self.routes = routes
         self.metrics = metrics
-        self.access = config.log.access
+        self.access = access_log.AccessLog(config.log.format) if config.log.access else None
         networks = config.server.trusted_proxies
         self.proxies = TrustedProxies(networks) if networks else None
         self.metrics_token = bool(config.metrics.token)
@@ -89,8 +89,11 @@ class Edge:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
-            if scope["type"] == "lifespan" and self.on_shutdown is not None:
-                self.on_shutdown()
+            if scope["type"] == "lifespan":
+                if self.access is not None:
+                    self.access.flush()
+                if self.on_shutdown is not None:
+                    self.on_shutdown()
             return
         started = time.perf_counter()
         if self.proxies is not None:
@@ -130,9 +133,9 @@ class Edge:
             if metrics is not None:
                 metrics.in_flight.dec()
                 metrics.observe_request(self.routes(path), method, answered[0], seconds)
-            if self.access:
+            if self.access is not None:
                 client = scope.get("client")
-                access_log.emit(
+                self.access.emit(
                     method,
                     path,
                     answered[0],
