@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from occi_server.db.engine import make_engine
 from occi_server.db.migrate import alembic_config, upgrade_engine
-from tests.support.occi_client import COMPUTE_KIND, OcciClient
+from tests.support.occi_client import COMPUTE_KIND, INFRA, OcciClient
 from tests.support.server import ServerProcess, cli
 
 OS_USER_DATA = "http://schemas.openstack.org/compute/instance#"
@@ -233,3 +234,32 @@ def test_no_token_password_or_user_data_reaches_a_log_line(observed: ServerProce
     assert "occi_server.access" in logged
     for secret in (token, "Pw-Never-Logged", user_data, "VXNlckRhdGFOZXZlckxvZ2dlZA"):
         assert secret not in logged
+
+
+def test_reconciler_queue_and_intent_outcomes_reach_the_metrics(tmp_path: Path) -> None:
+    """With a hypervisor that takes its time, a stop is an intent the reconciler applies after
+    the answer: its outcome, the hypervisor call and the queue's depth are counted."""
+    config = tmp_path / "slow.toml"
+    config.write_text('[cloud]\nsimulated_delay = 0.2\n[metrics]\nallow_from = ["127.0.0.1/32"]\n')
+    server = ServerProcess(data_dir=tmp_path, extra_args=("--config", str(config))).start()
+    try:
+        client = OcciClient(server.url, server.token("ops-intents"), fmt="text/plain")
+        vm = client.create("/compute/", categories=[COMPUTE_KIND])
+        stop = f'stop; scheme="{INFRA[:-1]}/compute/action#"; class="action"'
+        deadline = time.monotonic() + 20
+        while True:  # the create's own intent must finish before a stop is accepted
+            answer = client.post(vm + "?action=stop", categories=[stop])
+            if answer.status_code == 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert answer.status_code == 200, answer.text
+        while True:
+            found = samples(server.url)
+            if value(found, "occi_reconciler_intents_total", outcome="done") >= 2:
+                break
+            assert time.monotonic() < deadline, "the intents were never counted as done"
+            time.sleep(0.2)
+        assert value(found, "occi_backend_call_duration_seconds_count", service="hypervisor") >= 2
+        assert ("occi_reconciler_queue_depth", ()) in found
+    finally:
+        server.stop()

@@ -73,6 +73,7 @@ class MemoryBackend:
 
     def start(self) -> None:
         """Nothing runs in the background."""
+
     def readiness(self, timeout: float) -> dict[str, str | None]:
         return {"memory": None}  # nothing it depends on can be down
 

@@ -160,6 +160,7 @@ class Backend(Protocol):
         """Begin the backend's background work (the embedded cloud's reconciler), once the
         server runs; nothing for a backend without any."""
         ...
+
     def readiness(self, timeout: float) -> dict[str, str | None]:
         """What it depends on, each with None when it answers or what is wrong (for /readyz)."""
 

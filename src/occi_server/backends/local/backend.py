@@ -217,6 +217,7 @@ class LocalBackend:
     def start(self) -> None:
         """Begin applying intents (and resume those a killed process left)."""
         self.reconciler.start()
+
     def readiness(self, timeout: float) -> dict[str, str | None]:
         """The database answers and is at the newest migration."""
         del timeout  # the engine's own connect timeout applies

@@ -10,9 +10,11 @@ reconciler applies it after the answer (reconciler.py). Both ways end in `apply_
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
+from occi_server import telemetry
 from occi_server.backends.local import intents, store
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.states import LIFECYCLE
@@ -72,11 +74,16 @@ def perform(
 def call(
     driver: hypervisor.Hypervisor, operation: str, key: GuestKey, arguments: Mapping[str, Any]
 ) -> str | None:
-    """Run one operation; the driver's message when it fails."""
+    """Run one operation; the driver's message when it fails (timed for the metrics)."""
+    started = time.perf_counter()
+    failed = True
     try:
         hypervisor.run(driver, operation, key, arguments)
+        failed = False
     except DriverError as error:
         return str(error) or type(error).__name__
+    finally:
+        telemetry.backend_call("hypervisor", time.perf_counter() - started, failed)
     return None
 
 

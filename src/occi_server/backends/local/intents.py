@@ -171,6 +171,14 @@ def running(reader: Reader) -> list[Intent]:
     return [_intent(values) for values in reader.rows(_RUNNING, {})]
 
 
+_WAITING = Prepared(select(func.count()).select_from(_I).where(_unfinished(_I)))
+
+
+def waiting(reader: Reader) -> int:
+    """How many intents are pending or running (the reconciler's queue, for the metrics)."""
+    return int(reader.scalar(_WAITING, {}) or 0)
+
+
 def any_unfinished(reader: Reader) -> bool:
     return reader.scalar(_UNFINISHED, {}) is not None
 

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
+from occi_server import telemetry
 from occi_server.backends.local import intents, store
 from occi_server.backends.local.control import apply_outcome, call
 from occi_server.backends.local.intents import Intent
@@ -92,6 +93,9 @@ class Reconciler:
             failed = False
             try:
                 worked = self._apply_reports() + self.run_pending()
+                if telemetry.observing():  # the queue's depth, only when metrics are on
+                    with self._transaction("") as scope:
+                        telemetry.reconciler_depth(intents.waiting(scope.reader))
             except Exception:  # a database outage: log, wait, try again
                 log.exception("reconciler: could not apply intents")
                 worked, failed = 0, True
@@ -143,7 +147,9 @@ class Reconciler:
     def _finish(self, intent: Intent, owner: str | None, error: str | None) -> None:
         with self._transaction(intent.project_id) as scope:
             if not intents.finish(scope.reader, intent, owner or "", error is None, error):
+                telemetry.intent_outcome("taken_over")
                 return  # another process took it over (our lease ran out): its outcome wins
+            telemetry.intent_outcome("done" if error is None else "failed")
             row = store.find(scope, intent.location, for_update=True)
             if row is None:
                 return  # deleted meanwhile
@@ -161,6 +167,7 @@ class Reconciler:
             resumed = [i for i in orphans if i.attempts < self.settings.max_attempts]
             for intent in resumed:
                 intents.release(scope.reader, intent)
+                telemetry.intent_outcome("resumed")
         for intent in orphans:
             if intent not in resumed:
                 message = f"interrupted {intent.attempts} times by a server stop"

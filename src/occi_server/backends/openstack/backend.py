@@ -82,6 +82,7 @@ class OpenStackBackend:
 
     def start(self) -> None:
         """Nothing runs in the background: OpenStack applies its own operations."""
+
     def readiness(self, timeout: float) -> dict[str, str | None]:
         """Keystone and each service's endpoint answer (any HTTP answer below 500 will do:
         without a token Nova says 401, which is an answer). Checked concurrently."""
