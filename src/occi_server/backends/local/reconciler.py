@@ -93,9 +93,6 @@ class Reconciler:
             failed = False
             try:
                 worked = self._apply_reports() + self.run_pending()
-                if telemetry.observing():  # the queue's depth, only when metrics are on
-                    with self._transaction("") as scope:
-                        telemetry.reconciler_depth(intents.waiting(scope.reader))
             except Exception:  # a database outage: log, wait, try again
                 log.exception("reconciler: could not apply intents")
                 worked, failed = 0, True
@@ -112,6 +109,9 @@ class Reconciler:
         count = 0
         while not self._stopping.is_set() and self.run_once():
             count += 1
+        if telemetry.observing():  # the queue's depth, counted only when metrics are on
+            with self._transaction("") as scope:
+                telemetry.reconciler_depth(intents.waiting(scope.reader))
         return count
 
     def run_once(self) -> bool:
