@@ -53,7 +53,7 @@ def test_direct_reader_serves_read_only_sessions(backend: LocalBackend) -> None:
     assert backend._direct is not None
     _world(backend)
     with backend.session(A, write=False) as session:
-        assert session._scope.reader is not None  # type: ignore[attr-defined]
+        assert session._scope.tx is not None  # type: ignore[attr-defined]
 
 
 def test_resource_with_links_and_mixins_reads_the_same_as_a_write_session(

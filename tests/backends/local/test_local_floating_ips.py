@@ -144,8 +144,8 @@ def test_an_exhausted_pool_is_a_conflict(engine: Engine) -> None:
 
 
 def test_a_failed_allocation_leaves_no_interface_behind(engine: Engine) -> None:
-    """The interface is written by direct statements inside the ORM's savepoint: rolling the
-    savepoint back takes it away, and the rest of the transaction still commits."""
+    """The interface is written inside a savepoint of the transaction (Transaction.savepoint):
+    rolling it back takes the interface away, and the rest of the transaction still commits."""
     backend = _tiny_backend(engine)
     with backend.session(A) as s:
         _alloc(s, s.create_entity(compute()).location, "tiny")  # the pool's only address

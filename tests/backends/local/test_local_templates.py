@@ -9,8 +9,9 @@ from occi_server.backends.local import (
     catalogue_from_mapping,
     default_catalogue,
 )
-from occi_server.backends.local.templates import OS_SCHEME, RESOURCE_SCHEME, sanitize_term
+from occi_server.backends.local.templates import OS_SCHEME, RESOURCE_SCHEME
 from occi_server.categories import infrastructure as infra
+from occi_server.categories.templates import sanitize_term
 from occi_server.model import Mixin
 
 from .conftest import A, template

@@ -1,5 +1,5 @@
-"""IP address allocation from a pool, never twice: the UNIQUE (pool, address) constraint
-decides, and a lost race is retried with the next free address."""
+"""IP address allocation from a pool, never twice: the allocations repository takes an address
+only while it is free, and the UNIQUE (pool, address) constraint decides should two meet."""
 
 from __future__ import annotations
 
@@ -7,11 +7,8 @@ import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
-
+from occi_server.backends.local import allocations
 from occi_server.backends.local.scope import Scope
-from occi_server.db.tables import IpAllocationRow
 from occi_server.errors import BadRequest, Conflict
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -52,11 +49,6 @@ def is_host(network: IpNetwork, address: str) -> bool:
     return not edges or ip not in (network.network_address, network.broadcast_address)
 
 
-def used(scope: Scope, pool: str) -> set[str]:
-    stmt = select(IpAllocationRow.address).where(IpAllocationRow.pool == pool)
-    return set(scope.db.scalars(stmt))
-
-
 def allocate(
     scope: Scope,
     pool: str,
@@ -69,21 +61,21 @@ def allocate(
     """Take `requested` (409 when taken) or the first free host address of `network`."""
     if requested is not None:
         address = str(ipaddress.ip_address(requested.strip()))
-        if address in reserved or not try_insert(scope, pool, address, holder_pk):
+        if address in reserved or not allocations.take(scope, pool, address, holder_pk):
             raise Conflict(f"address {address} is already in use in {network}")
         return address
     for _ in range(_RETRIES):
-        taken = used(scope, pool) | reserved
+        taken = allocations.taken(scope, pool) | reserved
         free = next(_free(network, taken), None)
         if free is None:
             raise Conflict(f"no free address left in {network}")
-        if try_insert(scope, pool, free, holder_pk):
+        if allocations.take(scope, pool, free, holder_pk):
             return free
     raise Conflict(f"could not allocate an address in {network}; try again")
 
 
 def release(scope: Scope, holder_pk: int) -> None:
-    scope.db.execute(delete(IpAllocationRow).where(IpAllocationRow.entity_pk == holder_pk))
+    allocations.release(scope, holder_pk)
 
 
 def _free(network: IpNetwork, taken: set[str]) -> Iterator[str]:
@@ -92,19 +84,3 @@ def _free(network: IpNetwork, taken: set[str]) -> Iterator[str]:
         if text not in taken:
             yield text
 
-
-def try_insert(scope: Scope, pool: str, address: str, holder_pk: int) -> bool:
-    """Insert one allocation in a savepoint: False when another holder has the address."""
-    try:
-        with scope.db.begin_nested():
-            scope.db.add(
-                IpAllocationRow(
-                    pool=pool,
-                    address=address,
-                    project_id=scope.project_id,
-                    entity_pk=holder_pk,
-                )
-            )
-    except IntegrityError:
-        return False
-    return True

@@ -1,4 +1,4 @@
-"""The embedded cloud: a persistent OpenStack-like model on SQLAlchemy."""
+"""The embedded cloud: a persistent OpenStack-like model in SQLite or PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,17 +9,16 @@ import tempfile
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 from occi_server.backends.base import SERVED_KINDS, SUPPORTED_MIXINS, CloudSession
 from occi_server.backends.local import compute, floating_ips, network, security, storage
 from occi_server.backends.local.catalogue import CloudCatalogue, default_catalogue
-from occi_server.backends.local.direct import DirectReads, Driver, Reader
+from occi_server.backends.local.direct import DirectReads, Driver, Transaction
 from occi_server.backends.local.guests import Attachments
 from occi_server.backends.local.links import LINK_KINDS, LinkRules
 from occi_server.backends.local.reconciler import Reconciler, Settings
@@ -54,9 +53,6 @@ class LocalBackend:
         self._driver = Driver.of(engine)
         # Reads need no write lock: on SQLite they begin DEFERRED and run beside a writer.
         self._read_engine = engine.execution_options(occi_read_only=True)
-        self._read_sessions = sessionmaker(
-            self._read_engine, expire_on_commit=False, autoflush=True
-        )
         self._single_writer = threading.RLock() if is_sqlite(engine) else None
         self._direct = DirectReads(engine) if DirectReads.supports(engine) else None
         self._own_store: Callable[[], object] | None = None
@@ -121,15 +117,10 @@ class LocalBackend:
         seeded = ctx.project_id in self._seeded
         writing = write or not seeded
         try:
-            if not writing and self._direct is not None:
-                with self._read_only(ctx, self._direct) as session:
-                    yield session
-            else:
-                engine = self._engine if writing else self._read_engine
-                with self._transaction(ctx, engine) as scope:
-                    if not seeded:
-                        network.ensure_provider_networks(scope)
-                    yield LocalSession(scope, self._rules, self._implemented)
+            with self._scope(ctx, writing) as scope:
+                if not seeded:
+                    network.ensure_provider_networks(scope)
+                yield LocalSession(scope, self._rules, self._implemented)
         except OcciError:
             raise
         except IntegrityError as error:
@@ -144,23 +135,19 @@ class LocalBackend:
                 self._seeded.add(ctx.project_id)
 
     @contextmanager
-    def _transaction(self, ctx: RequestContext, engine: Engine) -> Iterator[Scope]:
-        """One transaction; the scope's after_commit (or after_rollback) hooks run once it
-        has ended, outside the writer's turn."""
+    def _scope(self, ctx: RequestContext, writing: bool) -> Iterator[Scope]:
+        """One transaction's scope; its after_commit (or after_rollback) hooks run once the
+        transaction has ended, outside the writer's turn."""
         scope: Scope | None = None
         try:
-            with (
-                self._writer_turn(engine is self._engine),
-                engine.connect() as connection,
-                connection.begin(),
-                self._joined(ctx, connection) as scope,
-            ):
+            with self._transaction(writing) as tx:
+                scope = Scope(ctx, self._cloud, tx)
                 yield scope
-                scope.flush()  # what the ORM holds goes in before the commit
         except BaseException:
             if scope is not None:
                 _run(scope.after_rollback)
             raise
+        assert scope is not None
         _run(scope.after_commit)
 
     def transaction(self, project_id: str) -> AbstractContextManager[Scope]:
@@ -168,43 +155,20 @@ class LocalBackend:
         ctx = RequestContext(
             project_id=project_id, project_name="", user_id="", user_name="reconciler"
         )
-        return self._transaction(ctx, self._engine)
+        return self._scope(ctx, writing=True)
 
     @contextmanager
-    def _joined(self, ctx: RequestContext, connection: Connection) -> Iterator[Scope]:
-        """A scope on `connection`'s transaction: direct statements and, when a rule needs
-        one, an ORM session on the same connection (it never commits; the connection does)."""
-        reader = Reader.joined(self._driver, connection)
-        scope = Scope(
-            ctx,
-            self._cloud,
-            reader,
-            open_db=lambda: Session(
-                bind=connection,
-                join_transaction_mode="rollback_only",
-                expire_on_commit=False,
-                autoflush=True,
-            ),
-        )
-        reader.before = scope.flush
-        try:
-            yield scope
-        finally:
-            scope.close()
-
-    @contextmanager
-    def _read_only(self, ctx: RequestContext, direct: DirectReads) -> Iterator[LocalSession]:
-        """The direct reader first; an ORM session (its own read transaction) only if needed."""
-        with ExitStack() as stack:
-
-            def open_db() -> Session:
-                db = stack.enter_context(self._read_sessions())
-                stack.enter_context(db.begin())
-                return db
-
-            reader = stack.enter_context(direct.reader())
-            scope = Scope(ctx, self._cloud, reader, open_db=open_db)
-            yield LocalSession(scope, self._rules, self._implemented)
+    def _transaction(self, writing: bool) -> Iterator[Transaction]:
+        """A read-only request reads on a driver connection of its own (one snapshot); a write
+        (or a database that exists per connection: in-memory SQLite) on a SQLAlchemy
+        connection's transaction, whose begin event takes the writer lock (db/engine.py)."""
+        if not writing and self._direct is not None:
+            with self._direct.transaction() as tx:
+                yield tx
+            return
+        engine = self._engine if writing else self._read_engine
+        with self._writer_turn(writing), engine.connect() as connection, connection.begin():
+            yield Transaction.joined(self._driver, connection)
 
     def _writer_turn(self, writing: bool) -> AbstractContextManager[object]:
         """SQLite has one writer at a time. Queue this process's writers on a lock, which hands

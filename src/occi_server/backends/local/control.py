@@ -60,7 +60,7 @@ def perform(
             )
         store.write_attributes(scope, row, attributes)
     intents.record(
-        scope.reader,
+        scope.tx,
         project=scope.project_id,
         location=row.location,
         operation=operation,

@@ -1,21 +1,23 @@
-"""The hot statements, run as compiled SQL on the database driver's own connection.
+"""The one data path: every statement of the embedded cloud, compiled once per dialect and run on
+the database driver's own connection.
 
 SQLAlchemy still builds and compiles every statement (once per dialect) and supplies its bind
 processors (JSON, dates). What this skips is its per-execution work: on SQLite a key lookup
-costs about 2 µs in the driver and about 90 µs through a Connection, 180 µs through a Session,
-and every request makes a few of them (the catalogue version, one entity with its links, and
-for writes the entity's rows). Measured with `python -m bench.profile`.
+costs about 2 µs in the driver and about 90 µs through a Connection, 180 µs through an ORM
+Session, and every request makes a few of them. Measured with `python -m bench.profile`.
 
-A read-only request reads on a connection of its own (DirectReads); a write request's Reader
-is joined to the SQLAlchemy connection that holds its transaction, so direct statements and
-the ORM (for the tables that still use it) share one transaction. Driver errors are re-raised
-as SQLAlchemy's exceptions, so callers translate them as they always did.
+A request's statements run in one `Transaction`. A write request's is joined to the SQLAlchemy
+connection that holds its transaction (BEGIN IMMEDIATE on SQLite, the writer lock on
+PostgreSQL: db/engine.py); a read-only request's runs on a driver connection of its own
+(DirectReads), in one snapshot: SQLite's read transaction, PostgreSQL's REPEATABLE READ. Driver
+errors are re-raised as SQLAlchemy's exceptions, so callers translate them as they always did.
+The repositories (store.py and its neighbours, listed in repositories.md... see `Scope`) hold
+the statements; nothing else in the backend writes SQL.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import operator
 import threading
 import time
@@ -24,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import BindParameter, Connection, Engine, bindparam
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
@@ -61,8 +63,49 @@ class Prepared:
                 processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
                 if processor is not None:
                     processors[name] = processor
-            found = CompiledSql(compiled.string, order, dict(compiled.params), processors)
+            found = CompiledSql(
+                compiled.string,
+                order,
+                dict(compiled.params),
+                processors,
+                _result_processors(compiled, dialect),
+            )
             self._compiled[dialect.name] = found
+        return found
+
+
+def _result_processors(
+    compiled: SQLCompiler, dialect: Dialect
+) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    """(column index, processor) for the result columns that need one (JSON text, dates on
+    SQLite; psycopg returns both as Python values already)."""
+    found: list[tuple[int, Callable[[Any], Any]]] = []
+    for index, column in enumerate(compiled._result_columns):
+        processor = column.type.dialect_impl(dialect).result_processor(dialect, None)
+        if processor is not None:
+            found.append((index, processor))
+    return tuple(found)
+
+
+class PreparedByCount:
+    """A statement whose SQL depends on how many values it is given (`col IN (:v0, ...)`):
+    one Prepared per count, built on first use and kept. Callers bound the count (chunks)."""
+
+    __slots__ = ("_build", "_by_count")
+
+    def __init__(self, build: Callable[[list[BindParameter[Any]]], ClauseElement]) -> None:
+        self._build = build
+        self._by_count: dict[int, Prepared] = {}
+
+    def params(self, values: Sequence[Any], **others: Any) -> dict[str, Any]:
+        """The parameters for `values`: v0, v1, ... (and the others, by name)."""
+        return {**others, **{f"v{i}": value for i, value in enumerate(values)}}
+
+    def __call__(self, count: int) -> Prepared:
+        found = self._by_count.get(count)
+        if found is None:
+            found = Prepared(self._build([bindparam(f"v{i}") for i in range(count)]))
+            self._by_count[count] = found
         return found
 
 
@@ -72,6 +115,7 @@ class CompiledSql(NamedTuple):
     order: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None
     bound: dict[str, Any]  # values bound in the statement itself
     processors: dict[str, Callable[[Any], Any]]  # by parameter name; only those that have one
+    results: tuple[tuple[int, Callable[[Any], Any]], ...]  # (column, processor) of the results
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,28 +132,26 @@ class Driver:
         return cls(dialect, dialect.loaded_dbapi.Error, dialect.name == "sqlite")
 
 
-class Reader:
-    """One request's statements in one transaction: on a connection of its own (read-only
-    requests: one snapshot), or `joined` to the SQLAlchemy connection of a write transaction,
-    where `before` first flushes what the ORM has pending so that both see the same rows."""
+class Transaction:
+    """One request's statements in one transaction: on a driver connection of its own
+    (read-only requests), or `joined` to the SQLAlchemy connection of a write transaction, which
+    owns the transaction (begins, commits, rolls back)."""
 
-    def __init__(
-        self, driver: Driver, connection: Any, before: Callable[[], None] | None = None
-    ) -> None:
+    __slots__ = ("_began", "_connection", "_driver", "_joined", "_savepoints", "broken")
+
+    def __init__(self, driver: Driver, connection: Any) -> None:
         self._driver = driver
         self._connection = connection  # the driver's own connection
         self._began = False
         self._joined = False
-        self.before = before  # called before every statement
+        self._savepoints = 0
         self.broken = False  # a driver error: the connection is not reused
 
     @classmethod
-    def joined(
-        cls, driver: Driver, connection: Connection, before: Callable[[], None] | None = None
-    ) -> Reader:
-        reader = cls(driver, connection.connection.dbapi_connection, before)
-        reader._began = reader._joined = True  # the connection owns the transaction
-        return reader
+    def joined(cls, driver: Driver, connection: Connection) -> Transaction:
+        tx = cls(driver, connection.connection.dbapi_connection)
+        tx._began = tx._joined = True  # the connection owns the transaction
+        return tx
 
     def rows(self, prepared: Prepared, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """The rows a query (or a statement with RETURNING) gives."""
@@ -128,13 +170,29 @@ class Reader:
         if params:
             self._run(prepared, params, "many")
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A part of the transaction that an exception takes back, and only that part."""
+        self._savepoints += 1
+        name = f"occi_{self._savepoints}"
+        self._run_sql(f"SAVEPOINT {name}", [()], "count")
+        try:
+            yield
+        except BaseException:
+            self._run_sql(f"ROLLBACK TO SAVEPOINT {name}", [()], "count")
+            raise
+        finally:
+            self._run_sql(f"RELEASE SAVEPOINT {name}", [()], "count")
+
     def _run(self, prepared: Prepared, params: Sequence[Mapping[str, Any]], mode: str) -> Any:
-        sql, order, bound, processors = prepared.for_dialect(self._driver.dialect)
+        sql, order, bound, processors, results = prepared.for_dialect(self._driver.dialect)
         values = [_bind(order, bound, processors, one) for one in params]
         for one in values:
             refuse_nul(one.values() if isinstance(one, dict) else one)
-        if self.before is not None:
-            self.before()
+        found = self._run_sql(sql, values, mode)
+        return _processed(found, results) if results and mode == "rows" else found
+
+    def _run_sql(self, sql: str, values: list[Any], mode: str) -> Any:
         started = time.perf_counter()
         failed = True
         try:
@@ -150,7 +208,7 @@ class Reader:
                     failed = False
                     return None
                 cursor.execute(sql, values[0])
-                found = list(cursor.fetchall()) if mode == "rows" else cursor.rowcount
+                found = cursor.fetchall() if mode == "rows" else cursor.rowcount
                 failed = False
                 return found
             finally:
@@ -163,6 +221,7 @@ class Reader:
             telemetry.backend_call("database", time.perf_counter() - started, failed)
 
     def end(self) -> None:
+        """End a read-only transaction of our own (a joined one ends with its connection)."""
         if not self._began or self._joined:
             return
         try:
@@ -172,6 +231,18 @@ class Reader:
                 self._connection.rollback()  # read-only: nothing to keep
         except self._driver.error:
             self.broken = True
+
+
+def _processed(
+    rows: list[Any], results: tuple[tuple[int, Callable[[Any], Any]], ...]
+) -> list[tuple[Any, ...]]:
+    processed = []
+    for row in rows:
+        values = list(row)
+        for index, processor in results:
+            values[index] = processor(values[index])
+        processed.append(tuple(values))
+    return processed
 
 
 def _in_order(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
@@ -198,12 +269,17 @@ def _bind(
 
 
 class DirectReads:
-    """Driver connections for the hot reads: one per request in flight, kept idle in a small
+    """Driver connections for read-only requests: one per request in flight, kept idle in a small
     stack between requests (at most `max_idle`, so a burst does not hold connections open)."""
 
     def __init__(self, engine: Engine, max_idle: int = 4) -> None:
-        # Its own engine: these connections are managed here, not by the ORM's pool.
-        self._engine = make_engine(engine.url, poolclass=NullPool)
+        # Its own engine: these connections are managed here, not by the engine's pool. On
+        # PostgreSQL a read-only request sees one snapshot, as on SQLite (READ COMMITTED would
+        # give each statement its own); a read-only transaction never fails to serialise.
+        options: dict[str, Any] = {"poolclass": NullPool}
+        if engine.dialect.name == "postgresql":
+            options["isolation_level"] = "REPEATABLE READ"
+        self._engine = make_engine(engine.url, **options)
         self.driver = Driver.of(self._engine)
         self.max_idle = max_idle
         self._idle: list[Any] = []
@@ -218,17 +294,18 @@ class DirectReads:
         )
 
     @contextmanager
-    def reader(self) -> Iterator[Reader]:
+    def transaction(self) -> Iterator[Transaction]:
+        """A read-only transaction on an idle connection (or a new one)."""
         with self._lock:
             connection = self._idle.pop() if self._idle else None
         if connection is None:
             connection = self._engine.raw_connection()
-        reader = Reader(self.driver, connection.dbapi_connection)
+        tx = Transaction(self.driver, connection.dbapi_connection)
         try:
-            yield reader
+            yield tx
         finally:
-            reader.end()
-            self._release(connection, reader.broken)
+            tx.end()
+            self._release(connection, tx.broken)
 
     def _release(self, connection: Any, broken: bool) -> None:
         if not broken:
@@ -250,8 +327,3 @@ class DirectReads:
             with contextlib.suppress(Exception):  # closing at shutdown, best effort
                 connection.invalidate()
         self._engine.dispose()
-
-
-def json_value(value: Any) -> Any:
-    """A JSON column as the driver returns it: text on SQLite, already parsed on psycopg."""
-    return json.loads(value) if isinstance(value, str | bytes) else value

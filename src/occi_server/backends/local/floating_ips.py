@@ -27,7 +27,6 @@ from occi_server.backends.local.store import EntityRecord
 from occi_server.categories import infrastructure as infra
 from occi_server.categories import openstack
 from occi_server.categories.templates import floating_pool, sanitize_term
-from occi_server.db.tables import EntityRow
 from occi_server.errors import BadRequest, Conflict
 from occi_server.model import Mixin
 
@@ -98,8 +97,8 @@ def allocate(scope: Scope, compute: EntityRecord, pool: FloatingPool) -> EntityR
     target = store.find(scope, network.provider_location(spec)) if spec else None
     if target is None:
         raise Conflict("this project has no public network to attach a floating IP to")
-    try:
-        with scope.db.begin_nested():
+    try:  # a failed allocation takes back the interface it began to write
+        with scope.tx.savepoint():
             link = links.create_link(
                 scope,
                 links.NewLink(
@@ -120,15 +119,7 @@ def allocate(scope: Scope, compute: EntityRecord, pool: FloatingPool) -> EntityR
 
 def held(scope: Scope, compute: EntityRecord, excluding: int | None = None) -> list[EntityRecord]:
     """The compute's floating-IP interfaces, oldest first."""
-    rows = store.records(
-        scope,
-        store.select_records()
-        .where(
-            EntityRow.source_pk == compute.pk,
-            EntityRow.kind == infra.NETWORKINTERFACE,
-        )
-        .order_by(EntityRow.pk),
-    )
+    rows = store.links_from(scope, compute, infra.NETWORKINTERFACE)
     pools = private.values_of(scope, [r.pk for r in rows], private.FLOATING_POOL)
     return [r for r in rows if r.pk in pools and r.pk != excluding]
 

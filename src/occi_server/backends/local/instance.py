@@ -11,7 +11,15 @@ from collections.abc import Callable
 from typing import Any
 
 from occi_server.backends.base import ActionOutcome
-from occi_server.backends.local import credentials, floating_ips, guests, resize, store, versions
+from occi_server.backends.local import (
+    credentials,
+    floating_ips,
+    guests,
+    images,
+    resize,
+    store,
+    versions,
+)
 from occi_server.backends.local.catalogue import Image
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.states import ACTIVE, CORES, MEMORY, occi_state, settle
@@ -112,18 +120,14 @@ def snapshot(scope: Scope, row: EntityRecord, name: Any) -> Mixin:
     base = next(
         (image for m in store.mixins_of(scope, row) if (image := find_image(scope, m))), None
     )
-    mixin = scope.cloud.templates.create_snapshot(
-        scope.db, scope.project_id, chosen, row.location, base
-    )
+    mixin = images.create(scope, chosen, row.location, base)
     versions.bump(scope)
     return mixin
 
 
 def find_image(scope: Scope, type_id: str) -> Image | None:
     templates = scope.cloud.templates
-    return templates.images.get(type_id) or templates.snapshot_image(
-        scope.db, scope.project_id, type_id
-    )
+    return templates.images.get(type_id) or images.find(scope, type_id)
 
 
 def _note(scope: Scope, row: EntityRecord, message: str) -> None:

@@ -1,10 +1,11 @@
-"""Intents: driver operations waiting to be applied, read and written only here.
+"""The intents repository: driver operations waiting to be applied, read and written only here.
 
-Like store.py, every statement is compiled once per dialect and run on the transaction's
-driver connection (direct.Reader). A request records an intent in the transaction of the
-state change that asked for it; the reconciler claims it (a conditional UPDATE: only a
-`pending` intent, or a `running` one whose lease has run out, can be claimed, so with any
-number of workers one of them wins), applies it, and finishes it with its outcome.
+Like every repository (direct.py says how one is written), its statements are compiled once per
+dialect and run on the request's transaction (direct.Transaction). A request records an intent
+in the transaction of the state change that asked for it; the reconciler claims it (a
+conditional UPDATE: only a `pending` intent, or a `running` one whose lease has run out, can be
+claimed, so with any number of workers one of them wins), applies it, and finishes it with its
+outcome.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
 
-from occi_server.backends.local.direct import Prepared, Reader, json_value
+from occi_server.backends.local.direct import Prepared, Transaction
 from occi_server.db.tables import IntentRow, utcnow
 
 PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
@@ -43,8 +44,7 @@ _COLUMNS = [
 def _intent(values: Any) -> Intent:
     pk, project, location, operation, arguments, success, failure, attempts, owner = values
     return Intent(
-        pk, project, location, operation, json_value(arguments) or {},
-        json_value(success), json_value(failure), attempts, owner,
+        pk, project, location, operation, arguments or {}, success, failure, attempts, owner,
     )  # fmt: skip
 
 
@@ -128,7 +128,7 @@ _STATUS = Prepared(select(_I.c.status, _I.c.message).where(_I.c.pk == bindparam(
 
 
 def record(
-    reader: Reader,
+    tx: Transaction,
     *,
     project: str,
     location: str,
@@ -143,46 +143,46 @@ def record(
         "new_operation": operation, "new_arguments": arguments, "new_success": success,
         "new_failure": failure, "now": utcnow(),
     }  # fmt: skip
-    return int(reader.scalar(_INSERT, params))
+    return int(tx.scalar(_INSERT, params))
 
 
-def claim(reader: Reader, owner: str, now_ms: int, lease_ms: int) -> Intent | None:
+def claim(tx: Transaction, owner: str, now_ms: int, lease_ms: int) -> Intent | None:
     """Take the next intent to apply, or None; the lease runs until `lease_ms`."""
-    found = reader.rows(_CLAIM, {"claimer": owner, "now_ms": now_ms, "lease_ms": lease_ms})
+    found = tx.rows(_CLAIM, {"claimer": owner, "now_ms": now_ms, "lease_ms": lease_ms})
     return _intent(found[0]) if found else None
 
 
-def finish(reader: Reader, intent: Intent, owner: str, ok: bool, message: str | None) -> bool:
+def finish(tx: Transaction, intent: Intent, owner: str, ok: bool, message: str | None) -> bool:
     """Record the outcome; False when the intent is no longer `owner`'s (its lease was taken
     over): the outcome is then not to be recorded."""
     params = {
         "intent": intent.pk, "holder": owner, "new_status": DONE if ok else FAILED,
         "new_message": (message or None) and message[:1024], "now": utcnow(),
     }  # fmt: skip
-    return reader.execute(_FINISH, params) == 1
+    return tx.execute(_FINISH, params) == 1
 
 
-def release(reader: Reader, intent: Intent) -> None:
+def release(tx: Transaction, intent: Intent) -> None:
     """Put a running intent back to pending (its owner died before finishing it)."""
-    reader.execute(_RELEASE, {"intent": intent.pk, "holder": intent.owner})
+    tx.execute(_RELEASE, {"intent": intent.pk, "holder": intent.owner})
 
 
-def running(reader: Reader) -> list[Intent]:
-    return [_intent(values) for values in reader.rows(_RUNNING, {})]
+def running(tx: Transaction) -> list[Intent]:
+    return [_intent(values) for values in tx.rows(_RUNNING, {})]
 
 
 _WAITING = Prepared(select(func.count()).select_from(_I).where(_unfinished(_I)))
 
 
-def waiting(reader: Reader) -> int:
+def waiting(tx: Transaction) -> int:
     """How many intents are pending or running (the reconciler's queue, for the metrics)."""
-    return int(reader.scalar(_WAITING, {}) or 0)
+    return int(tx.scalar(_WAITING, {}) or 0)
 
 
-def any_unfinished(reader: Reader) -> bool:
-    return reader.scalar(_UNFINISHED, {}) is not None
+def any_unfinished(tx: Transaction) -> bool:
+    return tx.scalar(_UNFINISHED, {}) is not None
 
 
-def status(reader: Reader, pk: int) -> tuple[str, str | None] | None:
-    found = reader.rows(_STATUS, {"intent": pk})
+def status(tx: Transaction, pk: int) -> tuple[str, str | None] | None:
+    found = tx.rows(_STATUS, {"intent": pk})
     return (found[0][0], found[0][1]) if found else None

@@ -7,14 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
-
 from occi_server.backends.local import addresses, network, store
 from occi_server.backends.local.rules import KindRules, Update
 from occi_server.backends.local.scope import Scope
 from occi_server.categories import core
 from occi_server.categories import infrastructure as infra
-from occi_server.db.tables import EntityAttributeRow, EntityRow
 from occi_server.errors import BadRequest, Conflict
 from occi_server.model import Kind, Mixin
 
@@ -150,24 +147,14 @@ def _term(type_id: str) -> str:
 
 def _check_detached(scope: Scope, storage: store.EntityRecord) -> None:
     # A Cinder volume is attached to one server at a time.
-    holder = scope.db.scalars(
-        select(EntityRow.source).where(
-            EntityRow.target_pk == storage.pk, EntityRow.kind == infra.STORAGELINK
-        )
-    ).first()
+    holder = store.holder(scope, storage, infra.STORAGELINK)
     if holder is not None:
         raise Conflict(f"{storage.location} is already attached to {holder}")
 
 
 def _next_interface(scope: Scope, compute: store.EntityRecord) -> str:
-    names = {
-        str(attrs.get(INTERFACE))
-        for attrs in scope.db.scalars(
-            select(EntityRow.attributes).where(
-                EntityRow.source_pk == compute.pk, EntityRow.kind == infra.NETWORKINTERFACE
-            )
-        )
-    }
+    interfaces = store.links_from(scope, compute, infra.NETWORKINTERFACE)
+    names = {str(link.attributes.get(INTERFACE)) for link in interfaces}
     index = 0
     while f"eth{index}" in names:
         index += 1
@@ -177,12 +164,7 @@ def _next_interface(scope: Scope, compute: store.EntityRecord) -> str:
 def _unique_mac(scope: Scope) -> str:
     for _ in range(16):
         mac = MAC_PREFIX + "".join(f":{secrets.randbelow(256):02x}" for _ in range(3))
-        clash = scope.db.scalars(
-            select(EntityAttributeRow.entity_pk).where(
-                EntityAttributeRow.name == MAC, EntityAttributeRow.value_key == mac
-            )
-        ).first()
-        if clash is None:
+        if not store.value_taken(scope, MAC, mac):
             return mac
     raise Conflict("could not find a free MAC address; try again")
 

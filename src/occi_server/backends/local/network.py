@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
-
 from occi_server.backends.base import ActionOutcome, EntityDraft
-from occi_server.backends.local import store, subnets
+from occi_server.backends.local import allocations, store, subnets
 from occi_server.backends.local.addresses import IpNetwork, first_host, is_host, parse_cidr
 from occi_server.backends.local.catalogue import NetworkSpec
 from occi_server.backends.local.rules import KindRules, Update, allowed, step_for
@@ -16,7 +14,6 @@ from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.store import EntityRecord
 from occi_server.categories import infrastructure as infra
 from occi_server.categories import lifecycles
-from occi_server.db.tables import EntityRow, IpAllocationRow
 from occi_server.errors import BadRequest, Conflict, Forbidden
 from occi_server.model import Mixin
 
@@ -142,11 +139,7 @@ def pool_of(scope: Scope, row: EntityRecord) -> str:
 
 
 def _allocated(scope: Scope, row: EntityRecord) -> bool:
-    pool = pool_of(scope, row)
-    stmt = select(IpAllocationRow.pk).where(
-        IpAllocationRow.pool == pool, IpAllocationRow.project_id == scope.project_id
-    )
-    return scope.db.scalars(stmt.limit(1)).first() is not None
+    return allocations.project_uses(scope, pool_of(scope, row))
 
 
 def ensure_provider_networks(scope: Scope) -> None:
@@ -155,14 +148,7 @@ def ensure_provider_networks(scope: Scope) -> None:
         location = provider_location(spec)
         if store.find(scope, location) is not None:
             continue
-        if (
-            scope.db.scalars(
-                select(EntityRow.pk).where(
-                    EntityRow.project_id == scope.project_id, EntityRow.id == spec.name
-                )
-            ).first()
-            is not None
-        ):
+        if store.id_taken(scope, spec.name):
             continue  # the project already uses that id for something else
         attributes: dict[str, Any] = {
             "occi.core.title": spec.name,

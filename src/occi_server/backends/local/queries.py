@@ -1,4 +1,5 @@
-"""Listings: every filter (kind, mixin, attribute, path prefix) and paging happen in SQL."""
+"""Listings: every filter (kind, mixin, attribute, path prefix) and paging happen in SQL. The
+statements are built here and compiled once per distinct listing (reads.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, exists, false, select
 
 from occi_server.backends.base import EntityQuery
-from occi_server.backends.local import store
+from occi_server.backends.local import reads, store
 from occi_server.backends.local.scope import Scope
 from occi_server.db.tables import EntityAttributeRow, EntityMixinRow, EntityRow
 
@@ -64,4 +65,8 @@ def locations_statement(scope: Scope, query: EntityQuery) -> Select[Any]:
 
 
 def rows(scope: Scope, query: EntityQuery) -> list[store.EntityRecord]:
-    return store.records(scope, filtered(scope, query, store.select_records()))
+    return reads.records(
+        scope.tx,
+        reads.listing_key(scope.project_id, query),
+        lambda: filtered(scope, query, select(*store.COLUMNS)),
+    )

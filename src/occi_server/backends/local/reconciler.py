@@ -111,7 +111,7 @@ class Reconciler:
             count += 1
         if telemetry.observing():  # the queue's depth, counted only when metrics are on
             with self._transaction("") as scope:
-                telemetry.reconciler_depth(intents.waiting(scope.reader))
+                telemetry.reconciler_depth(intents.waiting(scope.tx))
         return count
 
     def run_once(self) -> bool:
@@ -119,7 +119,7 @@ class Reconciler:
         now = _now_ms()
         lease = now + int((self.settings.timeout + self.settings.grace) * 1000)
         with self._transaction("") as scope:
-            intent = intents.claim(scope.reader, self.owner, now, lease)
+            intent = intents.claim(scope.tx, self.owner, now, lease)
         if intent is None:
             return False
         error = self._run(intent)
@@ -146,7 +146,7 @@ class Reconciler:
 
     def _finish(self, intent: Intent, owner: str | None, error: str | None) -> None:
         with self._transaction(intent.project_id) as scope:
-            if not intents.finish(scope.reader, intent, owner or "", error is None, error):
+            if not intents.finish(scope.tx, intent, owner or "", error is None, error):
                 telemetry.intent_outcome("taken_over")
                 return  # another process took it over (our lease ran out): its outcome wins
             telemetry.intent_outcome("done" if error is None else "failed")
@@ -163,10 +163,10 @@ class Reconciler:
     def recover(self) -> int:
         """Resume (or fail, after max_attempts) intents whose owner died; how many."""
         with self._transaction("") as scope:
-            orphans = [i for i in intents.running(scope.reader) if _dead(i.owner, self.owner)]
+            orphans = [i for i in intents.running(scope.tx) if _dead(i.owner, self.owner)]
             resumed = [i for i in orphans if i.attempts < self.settings.max_attempts]
             for intent in resumed:
-                intents.release(scope.reader, intent)
+                intents.release(scope.tx, intent)
                 telemetry.intent_outcome("resumed")
         for intent in orphans:
             if intent not in resumed:

@@ -24,15 +24,13 @@ import ipaddress
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
-
 from occi_server.backends.base import EntityDraft
+from occi_server.backends.local import store, user_mixins
 from occi_server.backends.local.rules import KindRules, Update
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.store import EntityRecord
 from occi_server.categories import infrastructure as infra
 from occi_server.categories import openstack
-from occi_server.db.tables import EntityMixinRow, EntityRow, UserMixinRow
 from occi_server.errors import BadRequest, Conflict
 from occi_server.model import Mixin
 
@@ -49,12 +47,7 @@ def is_group(mixin: Mixin) -> bool:
 
 def group_ids(scope: Scope) -> set[str]:
     """Type ids of the project's security groups."""
-    rows = scope.db.execute(
-        select(UserMixinRow.scheme, UserMixinRow.term, UserMixinRow.depends).where(
-            UserMixinRow.project_id == scope.project_id
-        )
-    )
-    return {scheme + term for scheme, term, depends in rows if openstack.SECURITY_GROUP in depends}
+    return {m.type_id for m in user_mixins.of_project(scope) if is_group(m)}
 
 
 class RuleRules(KindRules):
@@ -115,25 +108,11 @@ def _cidr(value: Any) -> str:
 
 def before_group_delete(scope: Scope, mixin: Mixin, delete_entity: Callable[[str], None]) -> None:
     """Refuse while computes carry the group; otherwise delete its rules."""
-    members = _carrying(scope, mixin.type_id)
-    computes = scope.db.scalar(
-        select(func.count())
-        .select_from(EntityRow)
-        .where(EntityRow.pk.in_(members), EntityRow.kind == infra.COMPUTE)
-    )
+    members = store.carrying(scope, mixin.type_id)
+    computes = sum(1 for member in members if member.kind == infra.COMPUTE)
     if computes:
         noun = "compute still carries" if computes == 1 else "computes still carry"
         raise Conflict(f"security group {mixin.term}: {computes} {noun} it; remove it first")
-    rules = scope.db.scalars(
-        select(EntityRow.location)
-        .where(EntityRow.pk.in_(members), EntityRow.kind == openstack.SECURITY_RULE)
-        .order_by(EntityRow.pk)
-    ).all()
-    for location in rules:
-        delete_entity(location)
-
-
-def _carrying(scope: Scope, type_id: str) -> Any:
-    return select(EntityMixinRow.entity_pk).where(
-        EntityMixinRow.project_id == scope.project_id, EntityMixinRow.mixin == type_id
-    )
+    for member in members:
+        if member.kind == openstack.SECURITY_RULE:
+            delete_entity(member.location)

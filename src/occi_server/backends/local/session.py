@@ -14,6 +14,7 @@ from occi_server.backends.base import (
 )
 from occi_server.backends.local import (
     floating_ips,
+    images,
     links,
     mixins,
     queries,
@@ -50,7 +51,7 @@ class LocalSession:
         templates = cloud.templates
         return [
             *templates.mixins,
-            *templates.snapshots(self._scope.db, self._scope.project_id),
+            *images.snapshots(self._scope),
             *(floating_ips.pool_mixin(p) for p in cloud.catalogue.floating_pools),
         ]
 
@@ -58,7 +59,7 @@ class LocalSession:
         return mixins.list_user_mixins(self._scope)
 
     def catalogue_version(self) -> str:
-        return reads.catalogue_version(self._scope.reader, self._scope.project_id)
+        return versions.current(self._scope)
 
     def create_user_mixin(self, mixin: Mixin) -> None:
         mixins.create_user_mixin(self._scope, mixin, self.provider_mixins())
@@ -73,7 +74,7 @@ class LocalSession:
     # -- reading ------------------------------------------------------------------------------
     def list_locations(self, query: EntityQuery) -> list[str]:
         return reads.locations(
-            self._scope.reader,
+            self._scope.tx,
             reads.listing_key(self._scope.project_id, query),
             lambda: queries.locations_statement(self._scope, query),
         )
@@ -82,7 +83,7 @@ class LocalSession:
         return self._view.many(queries.rows(self._scope, query))
 
     def get_entity(self, location: str) -> Entity:
-        found = reads.entity(self._scope.reader, self._scope.project_id, location)
+        found = reads.entity(self._scope.tx, self._scope.project_id, location)
         if found is None:
             raise NotFound(f"no entity at {location}")
         links = {found.row.pk: found.links}

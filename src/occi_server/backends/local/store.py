@@ -1,9 +1,9 @@
-"""Entity rows, always scoped to the caller's project: read and written only here.
+"""The entities repository: entity rows, their mixins and their attribute index, always scoped
+to the caller's project; read and written only here (bulk reads for rendering: reads.py).
 
-Every statement on the entity tables is compiled once and run on the transaction's driver
-connection (direct.py): an ORM unit of work cost about ten times the statements themselves on
-the create and delete paths. The rules work with `EntityRecord`s, plain values that change in
-the database only through the functions below.
+Like every repository (direct.py says how one is written), its statements are compiled once and
+run on the request's transaction (`scope.tx`). The rules work with `EntityRecord`s, plain
+values that change in the database only through the functions below.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
-from occi_server.backends.local.direct import Prepared, json_value
+from occi_server.backends.local.direct import Prepared
 from occi_server.backends.local.scope import Scope
 from occi_server.db.tables import EntityAttributeRow, EntityMixinRow, EntityRow, utcnow
 from occi_server.errors import BadRequest, Conflict, NotFound
@@ -124,29 +124,61 @@ _TAKEN = Prepared(
     .limit(1)
 )
 
+_ID_TAKEN = Prepared(
+    select(_ENTITIES.c.pk)
+    .where(_ENTITIES.c.project_id == bindparam("project"), _ENTITIES.c.id == bindparam("id"))
+    .limit(1)
+)
+# The links of one kind that start at a resource, oldest first.
+_LINKS_FROM = Prepared(
+    select(*COLUMNS)
+    .where(_ENTITIES.c.source_pk == bindparam("entity"), _ENTITIES.c.kind == bindparam("kind"))
+    .order_by(_ENTITIES.c.pk)
+)
+# Where the first link of one kind that ends at a resource starts.
+_HOLDER = Prepared(
+    select(_ENTITIES.c.source)
+    .where(_ENTITIES.c.target_pk == bindparam("entity"), _ENTITIES.c.kind == bindparam("kind"))
+    .order_by(_ENTITIES.c.pk)
+    .limit(1)
+)
+_OF_KIND = Prepared(
+    select(*COLUMNS)
+    .where(_ENTITIES.c.project_id == bindparam("project"), _ENTITIES.c.kind == bindparam("kind"))
+    .order_by(_ENTITIES.c.pk)
+)
+# The entities of the project that carry a mixin, oldest first.
+_CARRYING = Prepared(
+    select(*COLUMNS)
+    .join(_MIXINS, _MIXINS.c.entity_pk == _ENTITIES.c.pk)
+    .where(_MIXINS.c.project_id == bindparam("project"), _MIXINS.c.mixin == bindparam("mixin"))
+    .order_by(_ENTITIES.c.pk)
+)
+_STRIP_MIXIN = Prepared(
+    delete(_MIXINS).where(
+        _MIXINS.c.project_id == bindparam("project"), _MIXINS.c.mixin == bindparam("mixin")
+    )
+)
+# Whether any entity of any project has this value of an attribute (a MAC address).
+_VALUE_TAKEN = Prepared(
+    select(func.count())
+    .select_from(_INDEX)
+    .where(_INDEX.c.name == bindparam("name"), _INDEX.c.value_key == bindparam("key"))
+)
+
 
 def record(values: Sequence[Any]) -> EntityRecord:
     """A row of COLUMNS (and whatever a query adds after them) as a record."""
     pk, project, entity_id, kind, location, source, target, source_pk, target_pk = values[:9]
     return EntityRecord(
         pk, project, entity_id, kind, location, source, target, source_pk, target_pk,
-        json_value(values[9]), values[10],
+        values[9], values[10],
     )  # fmt: skip
-
-
-def select_records() -> Select[Any]:
-    """A query of entity rows for `records` (add its where clauses)."""
-    return select(*COLUMNS)
-
-
-def records(scope: Scope, stmt: Select[Any]) -> list[EntityRecord]:
-    """The rows a `select_records()` query finds (statements that vary: not precompiled)."""
-    return [record(values) for values in scope.db.execute(stmt)]
 
 
 def find(scope: Scope, location: str, *, for_update: bool = False) -> EntityRecord | None:
     prepared = _BY_LOCATION_LOCKED if for_update else _BY_LOCATION
-    found = scope.reader.rows(prepared, {"project": scope.project_id, "location": location})
+    found = scope.tx.rows(prepared, {"project": scope.project_id, "location": location})
     return record(found[0]) if found else None
 
 
@@ -158,14 +190,52 @@ def get(scope: Scope, location: str, *, for_update: bool = False) -> EntityRecor
 
 
 def by_pk(scope: Scope, pk: int) -> EntityRecord | None:
-    found = scope.reader.rows(_BY_PK, {"entity": pk})
+    found = scope.tx.rows(_BY_PK, {"entity": pk})
     return record(found[0]) if found else None
 
 
 def attached(scope: Scope, row: EntityRecord) -> list[EntityRecord]:
     """The links that start or end at `row`, oldest first."""
-    return [record(values) for values in scope.reader.rows(_ATTACHED, {"entity": row.pk})]
+    return [record(values) for values in scope.tx.rows(_ATTACHED, {"entity": row.pk})]
 
+
+
+def links_from(scope: Scope, row: EntityRecord, kind: str) -> list[EntityRecord]:
+    """The links of `kind` that start at `row`, oldest first."""
+    params = {"entity": row.pk, "kind": kind}
+    return [record(values) for values in scope.tx.rows(_LINKS_FROM, params)]
+
+
+def holder(scope: Scope, row: EntityRecord, kind: str) -> str | None:
+    """Where the first link of `kind` that ends at `row` starts (None: no such link)."""
+    found: str | None = scope.tx.scalar(_HOLDER, {"entity": row.pk, "kind": kind})
+    return found
+
+
+def of_kind(scope: Scope, kind: str) -> list[EntityRecord]:
+    """The project's entities of `kind`, oldest first."""
+    params = {"project": scope.project_id, "kind": kind}
+    return [record(values) for values in scope.tx.rows(_OF_KIND, params)]
+
+
+def carrying(scope: Scope, mixin: str) -> list[EntityRecord]:
+    """The project's entities that carry `mixin`, oldest first."""
+    params = {"project": scope.project_id, "mixin": mixin}
+    return [record(values) for values in scope.tx.rows(_CARRYING, params)]
+
+
+def strip_mixin(scope: Scope, mixin: str) -> None:
+    """Take `mixin` off every entity of the project (versions: the caller's to move on)."""
+    scope.tx.execute(_STRIP_MIXIN, {"project": scope.project_id, "mixin": mixin})
+
+
+def id_taken(scope: Scope, entity_id: str) -> bool:
+    return bool(scope.tx.rows(_ID_TAKEN, {"project": scope.project_id, "id": entity_id}))
+
+
+def value_taken(scope: Scope, name: str, value: Any) -> bool:
+    """Whether an entity of any project has `value` for the attribute `name`."""
+    return bool(scope.tx.scalar(_VALUE_TAKEN, {"name": name, "key": value_key(value)}))
 
 def is_link(row: EntityRecord) -> bool:
     return row.source is not None
@@ -187,7 +257,7 @@ def new_identity(
     if not LOCATION_PATTERN.fullmatch(location) or location.endswith("/"):
         raise BadRequest(f"{location!r} is not a valid entity path")
     params = {"project": scope.project_id, "id": entity_id, "location": location}
-    taken = scope.reader.rows(_TAKEN, params)
+    taken = scope.tx.rows(_TAKEN, params)
     if taken:
         what = f"id {entity_id}" if taken[0][0] == entity_id else f"location {location}"
         raise Conflict(f"{what} is already taken")
@@ -223,7 +293,7 @@ def insert_entity(
         "created_at": now,
         "updated_at": now,
     }
-    pk = scope.reader.scalar(_INSERT, {"new_" + name: value for name, value in values.items()})
+    pk = scope.tx.scalar(_INSERT, {"new_" + name: value for name, value in values.items()})
     row = EntityRecord(
         pk, scope.project_id, entity_id, kind, location, source, target, source_pk, target_pk,
         clean, 1,
@@ -234,15 +304,15 @@ def insert_entity(
 
 
 def delete_entities(scope: Scope, rows: Iterable[EntityRecord]) -> None:
-    scope.reader.execute_many(_DELETE, [{"entity": row.pk} for row in rows])
+    scope.tx.execute_many(_DELETE, [{"entity": row.pk} for row in rows])
 
 
 def write_attributes(scope: Scope, row: EntityRecord, attributes: dict[str, Any]) -> None:
     """Replace the row's attributes and their search index."""
     clean = _clean(attributes)
-    scope.reader.execute(_SET_ATTRIBUTES, {"entity": row.pk, "values": clean})
+    scope.tx.execute(_SET_ATTRIBUTES, {"entity": row.pk, "values": clean})
     row.attributes = clean
-    scope.reader.execute(_CLEAR_INDEX, {"entity": row.pk})
+    scope.tx.execute(_CLEAR_INDEX, {"entity": row.pk})
     _index(scope, row.pk, clean)
 
 
@@ -252,7 +322,7 @@ def _clean(attributes: dict[str, Any]) -> dict[str, Any]:
 
 def _index(scope: Scope, pk: int, attributes: dict[str, Any]) -> None:
     project = scope.project_id
-    scope.reader.execute_many(
+    scope.tx.execute_many(
         _ADD_INDEX,
         [
             {"entity_pk": pk, "name": name, "value_key": value_key(value), "project_id": project}
@@ -262,7 +332,7 @@ def _index(scope: Scope, pk: int, attributes: dict[str, Any]) -> None:
 
 
 def mixins_of(scope: Scope, row: EntityRecord) -> list[str]:
-    return [mixin for (mixin,) in scope.reader.rows(_MIXINS_OF, {"entity": row.pk})]
+    return [mixin for (mixin,) in scope.tx.rows(_MIXINS_OF, {"entity": row.pk})]
 
 
 def add_mixins(scope: Scope, row: EntityRecord, mixins: Iterable[str]) -> None:
@@ -271,14 +341,14 @@ def add_mixins(scope: Scope, row: EntityRecord, mixins: Iterable[str]) -> None:
 
 
 def _insert_mixins(scope: Scope, row: EntityRecord, mixins: Iterable[str]) -> None:
-    scope.reader.execute_many(
+    scope.tx.execute_many(
         _ADD_MIXIN,
         [{"entity_pk": row.pk, "mixin": m, "project_id": row.project_id} for m in mixins],
     )
 
 
 def remove_mixins(scope: Scope, row: EntityRecord, mixins: Iterable[str]) -> None:
-    scope.reader.execute_many(
+    scope.tx.execute_many(
         _REMOVE_MIXIN, [{"entity": row.pk, "mixin": m} for m in dict.fromkeys(mixins)]
     )
 
@@ -293,7 +363,7 @@ def bump_pks(scope: Scope, pks: Iterable[int | None]) -> None:
     """Move other entities' versions on (a link came or went: their rendering changed)."""
     now = utcnow()
     wanted = sorted({pk for pk in pks if pk is not None})
-    scope.reader.execute_many(_BUMP, [{"entity": pk, "now": now} for pk in wanted])
+    scope.tx.execute_many(_BUMP, [{"entity": pk, "now": now} for pk in wanted])
 
 
 def value_key(value: Any) -> str:

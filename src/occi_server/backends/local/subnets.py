@@ -11,14 +11,11 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 
-from sqlalchemy import delete, select
-
-from occi_server.backends.local import addresses
+from occi_server.backends.local import allocations, store
 from occi_server.backends.local.addresses import IpNetwork
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.store import EntityRecord
 from occi_server.categories import infrastructure as infra
-from occi_server.db.tables import EntityRow, IpAllocationRow
 from occi_server.errors import Conflict
 
 PRIVATE_RANGE = ipaddress.ip_network("10.0.0.0/8")
@@ -38,34 +35,20 @@ def allocate(scope: Scope, holder: EntityRecord) -> IpNetwork:
         candidate = next(_free(taken), None)
         if candidate is None:
             raise Conflict(f"no free /{PREFIX} left in {PRIVATE_RANGE} for a new network")
-        if addresses.try_insert(scope, key(scope), str(candidate), holder.pk):
+        if allocations.take(scope, key(scope), str(candidate), holder.pk):
             return candidate
     raise Conflict("could not find a free range for the network; try again")
 
 
 def release(scope: Scope, holder: EntityRecord) -> None:
-    scope.db.execute(
-        delete(IpAllocationRow).where(
-            IpAllocationRow.pool == key(scope), IpAllocationRow.entity_pk == holder.pk
-        )
-    )
+    allocations.release_in(scope, key(scope), holder.pk)
 
 
 def _taken(scope: Scope, holder: EntityRecord) -> list[IpNetwork]:
-    ranges: list[IpNetwork] = []
-    allocated = scope.db.scalars(
-        select(IpAllocationRow.address).where(IpAllocationRow.pool == key(scope))
-    )
-    ranges.extend(ipaddress.ip_network(a) for a in allocated)
-    networks = scope.db.scalars(
-        select(EntityRow.attributes).where(
-            EntityRow.project_id == scope.project_id,
-            EntityRow.kind == infra.NETWORK,
-            EntityRow.pk != holder.pk,
-        )
-    )
-    for values in networks:
-        cidr = values.get(ADDRESS)
+    ranges = [ipaddress.ip_network(a) for a in allocations.taken(scope, key(scope))]
+    networks = [row for row in store.of_kind(scope, infra.NETWORK) if row.pk != holder.pk]
+    for row in networks:
+        cidr = row.attributes.get(ADDRESS)
         if cidr:
             try:
                 ranges.append(ipaddress.ip_network(str(cidr), strict=False))

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
-
-from occi_server.backends.local import store
+from occi_server.backends.local import reads, store
 from occi_server.backends.local.rules import KindRules
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.store import EntityRecord
-from occi_server.db.tables import EntityMixinRow, EntityRow
 from occi_server.model import Entity, Link, Resource
 
-_CHUNK = 500  # keeps IN lists under every database's parameter limit
 TARGET_KIND = "occi.core.target.kind"
 
 
@@ -28,14 +23,10 @@ class Viewer:
         self._implemented = implemented
 
     def many(self, rows: Sequence[EntityRecord]) -> list[Entity]:
-        resource_pks = [r.pk for r in rows if not store.is_link(r)]
-        owned: dict[int, list[EntityRecord]] = defaultdict(list)
-        for chunk in _chunks(resource_pks):
-            stmt = store.select_records().where(EntityRow.source_pk.in_(chunk))
-            for link in store.records(self._scope, stmt.order_by(EntityRow.pk)):
-                owned[link.source_pk or 0].append(link)
+        tx = self._scope.tx
+        owned = reads.links_of(tx, [r.pk for r in rows if not store.is_link(r)])
         all_rows = [*rows, *(link for links in owned.values() for link in links)]
-        mixins = self._mixins([r.pk for r in all_rows])
+        mixins = reads.mixins_of(tx, [r.pk for r in all_rows])
         return self.assemble(rows, owned, mixins, self._kinds(all_rows))
 
     def assemble(
@@ -84,35 +75,9 @@ class Viewer:
             target_kind=target_kind,
         )
 
-    def _mixins(self, pks: list[int]) -> dict[int, list[str]]:
-        found: dict[int, list[str]] = defaultdict(list)
-        for chunk in _chunks(pks):
-            stmt = (
-                select(EntityMixinRow.entity_pk, EntityMixinRow.mixin)
-                .where(EntityMixinRow.entity_pk.in_(chunk))
-                .order_by(EntityMixinRow.entity_pk, EntityMixinRow.mixin)
-            )
-            for pk, mixin in self._scope.db.execute(stmt):
-                found[pk].append(mixin)
-        return found
-
     def _kinds(self, rows: list[EntityRecord]) -> dict[int, str]:
         """Kinds of every link end (for rel= and occi.core.target.kind)."""
         known = {r.pk: r.kind for r in rows}
         ends = {pk for r in rows for pk in (r.source_pk, r.target_pk) if pk is not None}
-        missing = sorted(ends - known.keys())
-        for chunk in _chunks(missing):
-            stmt = select(EntityRow.pk, EntityRow.kind).where(EntityRow.pk.in_(chunk))
-            known.update((pk, kind) for pk, kind in self._scope.db.execute(stmt))
+        known.update(reads.kinds_of(self._scope.tx, sorted(ends - known.keys())))
         return known
-
-
-def _chunks(items: Iterable[int]) -> Iterator[list[int]]:
-    batch: list[int] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == _CHUNK:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

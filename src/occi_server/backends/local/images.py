@@ -1,0 +1,98 @@
+"""The images repository (os_templates): the OS templates a project made from its computes
+(`save`, `create_image`), private to it. The catalogue's own images are configuration
+(catalogue.py, templates.py)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select
+
+from occi_server.backends.local.catalogue import Image
+from occi_server.backends.local.direct import Prepared
+from occi_server.backends.local.scope import Scope
+from occi_server.backends.local.templates import OS_SCHEME, os_mixin
+from occi_server.categories.templates import sanitize_term
+from occi_server.db.tables import OsTemplateRow, utcnow
+from occi_server.errors import Conflict
+from occi_server.model import Mixin
+
+_IMAGES = OsTemplateRow.metadata.tables[OsTemplateRow.__tablename__]
+_c = _IMAGES.c
+_FIELDS = (_c.term, _c.title, _c.image_id, _c.attributes)
+_OF_PROJECT = Prepared(
+    select(*_FIELDS).where(_c.project_id == bindparam("project")).order_by(_c.pk)
+)
+_BY_TERM = Prepared(
+    select(*_FIELDS).where(_c.project_id == bindparam("project"), _c.term == bindparam("term"))
+)
+_ADD = Prepared(
+    insert(_IMAGES).values({c.name: bindparam(c.name, type_=c.type) for c in _c if c.name != "pk"})
+)
+
+
+def snapshots(scope: Scope) -> list[Mixin]:
+    """The project's snapshots as OS template mixins, oldest first."""
+    return [_mixin(*values) for values in scope.tx.rows(_OF_PROJECT, {"project": scope.project_id})]
+
+
+def find(scope: Scope, type_id: str) -> Image | None:
+    """The project's snapshot that `type_id` names (None: not one of its snapshots)."""
+    if not type_id.startswith(OS_SCHEME):
+        return None
+    params = {"project": scope.project_id, "term": type_id[len(OS_SCHEME) :]}
+    found = scope.tx.rows(_BY_TERM, params)
+    return _image(found[0][0], found[0][2], found[0][3]) if found else None
+
+
+def create(scope: Scope, name: str, source: str, base: Image | None) -> Mixin:
+    """Record a project-private OS template made from the compute at `source`."""
+    term = sanitize_term(name)
+    if OS_SCHEME + term in scope.cloud.templates.by_id or find(scope, OS_SCHEME + term):
+        raise Conflict(f"an OS template called {term} already exists")
+    title = f"Snapshot of {source}: {name}"
+    image_id = str(uuid.uuid4())
+    attributes = {
+        "os_family": base.os_family if base else "",
+        "os_version": base.os_version if base else "",
+        "architecture": base.architecture if base else "",
+        "name": name,
+    }
+    scope.tx.execute(
+        _ADD,
+        {
+            "project_id": scope.project_id,
+            "term": term,
+            "title": title,
+            "image_id": image_id,
+            "source_location": source,
+            "attributes": attributes,
+            "created_at": utcnow(),
+        },
+    )
+    return _mixin(term, title, image_id, attributes)
+
+
+def _image(term: str, image_id: str, values: dict[str, Any]) -> Image:
+    return Image(
+        name=str(values.get("name") or term),
+        id=image_id,
+        os_family=str(values.get("os_family", "")),
+        os_version=str(values.get("os_version", "")),
+        architecture=str(values.get("architecture", "")),
+    )
+
+
+def _mixin(term: str, title: str, image_id: str, values: dict[str, Any]) -> Mixin:
+    mixin = os_mixin(_image(term, image_id, values), title=title)
+    # The term is the stored one (the name may sanitise differently after a rename).
+    return Mixin(
+        scheme=mixin.scheme,
+        term=term,
+        title=mixin.title,
+        depends=mixin.depends,
+        applies=mixin.applies,
+        location=f"/mixin/os_tpl/{term}/",
+        attributes=mixin.attributes,
+    )
