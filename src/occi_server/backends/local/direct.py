@@ -1,18 +1,32 @@
 """The one data path: every statement of the embedded cloud, compiled once per dialect and run on
-the database driver's own connection.
+the database driver's own connection, in the request's one `Transaction`.
 
 SQLAlchemy still builds and compiles every statement (once per dialect) and supplies its bind
-processors (JSON, dates). What this skips is its per-execution work: on SQLite a key lookup
-costs about 2 µs in the driver and about 90 µs through a Connection, 180 µs through an ORM
-Session, and every request makes a few of them. Measured with `python -m bench.profile`.
+and result processors (JSON, dates). What this skips is its per-execution work: on SQLite a key
+lookup costs about 2 µs in the driver, about 90 µs through a Connection and 180 µs through an
+ORM Session, and every request makes a few of them (`python -m bench.profile`).
 
-A request's statements run in one `Transaction`. A write request's is joined to the SQLAlchemy
-connection that holds its transaction (BEGIN IMMEDIATE on SQLite, the writer lock on
-PostgreSQL: db/engine.py); a read-only request's runs on a driver connection of its own
-(DirectReads), in one snapshot: SQLite's read transaction, PostgreSQL's REPEATABLE READ. Driver
-errors are re-raised as SQLAlchemy's exceptions, so callers translate them as they always did.
-The repositories (store.py and its neighbours, listed in repositories.md... see `Scope`) hold
-the statements; nothing else in the backend writes SQL.
+A write request's Transaction is joined to the SQLAlchemy connection that holds its transaction
+(whose begin event takes the writer lock: BEGIN IMMEDIATE on SQLite, an advisory lock on
+PostgreSQL, db/engine.py). A read-only request's runs on a driver connection of its own
+(DirectReads) and sees one snapshot: SQLite's read transaction, PostgreSQL's REPEATABLE READ.
+Driver errors are re-raised as SQLAlchemy's exceptions (LocalBackend.session translates them).
+
+Repositories. Only these modules hold SQL, one per concern: store.py (entities, their mixins and
+attribute index), reads.py (rendering reads and listings), allocations.py (addresses and ranges),
+private.py (values never rendered), user_mixins.py, images.py (snapshots), versions.py
+(catalogue versions). The rules (compute.py, links.py, ...) call them, never SQL. To add one:
+
+- its statements are module constants: `_NAME = Prepared(select(...).where(col ==
+  bindparam("x")))` built from the tables of db/tables.py (`Row.metadata.tables[...]`); a
+  statement whose shape depends on a count of values is a `PreparedByCount`; one that varies
+  more (listings) is compiled once per distinct key (reads.py);
+- inserts name their columns, `bindparam(name, type_=column.type)`, so JSON and dates are
+  processed; Python-side column defaults do not apply, pass every value;
+- its functions take the `Scope` (`scope.tx`, `scope.project_id`) and plain values, and return
+  plain values (tuples, records, model objects): no row objects leave it;
+- `tx.rows` / `tx.scalar` read, `tx.execute` returns the rows touched, `tx.execute_many` runs
+  one statement per parameter set; `tx.savepoint()` scopes a part that may fail on its own.
 """
 
 from __future__ import annotations
