@@ -1,5 +1,9 @@
 """Every table of the embedded cloud and the identity store, in one MetaData.
 
+The declarative classes are the schema: Alembic's (db/migrations) and the tables from which the
+local backend's repositories compile their statements (backends/local/direct.py). No ORM
+session reads or writes the embedded cloud's rows.
+
 Project ids are opaque strings here (no foreign key to `projects`): the local backend also
 serves contexts whose project comes from elsewhere (`--auth none`, tests).
 """
