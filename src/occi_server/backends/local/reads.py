@@ -122,9 +122,9 @@ def _compiled(key: Hashable | None, build: Callable[[], Select[Any]]) -> Prepare
     return prepared
 
 
-def records(tx: Transaction, key: Hashable | None, build: Callable[[], Select[Any]]) -> list[
-    store.EntityRecord
-]:
+def records(
+    tx: Transaction, key: Hashable | None, build: Callable[[], Select[Any]]
+) -> list[store.EntityRecord]:
     """A listing's entity rows (`build` selects store.COLUMNS), compiled once per listing."""
     prepared = _compiled(("records", key) if key is not None else None, build)
     return [store.record(values) for values in tx.rows(prepared, {})]
