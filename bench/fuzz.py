@@ -147,6 +147,23 @@ VALUES = [
     "-",
     ".",
     '"a,b;c=d"',
+    '"http://[/x"',
+    '"\\ud800"',
+]
+# Shapes of issue 15: URLs urlsplit chokes on, hosts that are not hosts, huge version numbers,
+# lone surrogates, cross-site origins, line separators.
+HOSTILE_HEADERS: list[tuple[str, bytes]] = [
+    ("Host", b"["),
+    ("Host", b"evil.example/base"),
+    ("Host", b"a" * 300),
+    ("Link", b'<http://[/x>; rel="http://schemas.ogf.org/occi/infrastructure#network"'),
+    ("Link", b'<http://e.example/a<b>; rel="x"'),
+    ("X-OCCI-Location", b"http://[::1/compute/1"),
+    ("X-OCCI-Attribute", b'occi.core.target="http://h:99999999999/x"'),
+    ("X-OCCI-Attribute", 'occi.core.title="a\u2028b\u0085c"'.encode()),
+    ("User-Agent", b"OCCI/" + b"9" * 5000 + b".1"),
+    ("Origin", b"http://evil.example"),
+    ("Sec-Fetch-Site", b"cross-site"),
 ]
 GARBAGE_CHARS = '<>"\\;=,{}[] \t#:/.?-_aZ09\x7f\u00e9\u2603'
 
@@ -541,7 +558,7 @@ class Generator:
         headers = list(plan.headers)
         body = plan.body
         method, path, params = plan.method, plan.path, dict(plan.params)
-        how = rng.randrange(16)
+        how = rng.randrange(17)
         label = "mutated"
         if how == 0 and body:
             data = bytearray(body)
@@ -616,6 +633,9 @@ class Generator:
             headers = [(n, v.upper() if rng.random() < 0.3 else v) for n, v in headers]
             headers = [(n.lower() if rng.random() < 0.5 else n.upper(), v) for n, v in headers]
             label = "header-case"
+        elif how == 15:
+            headers.append(rng.choice(HOSTILE_HEADERS))
+            label = "hostile-url-or-host"
         else:
             lines = body.split(b"\n")
             rng.shuffle(lines)

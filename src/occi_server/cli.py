@@ -179,7 +179,6 @@ def user_create(config: Config, project: str, user: str, password: str | None) -
 
 
 def serve(config: Config, config_path: str | None) -> int:
-    import uvicorn
 
     from occi_server.db.migrate import upgrade
 
@@ -217,31 +216,29 @@ def serve(config: Config, config_path: str | None) -> int:
         config.server.backend,
         config.server.auth,
     )
+    from occi_server.http.transport import uvicorn_config
+
     options: dict[str, Any] = {
         "factory": True,
-        "host": config.server.host,
-        "port": config.server.port,
         "log_level": "warning",
         "access_log": False,  # ours: http/access_log.py
         "timeout_graceful_shutdown": config.server.grace_seconds,
         "server_header": False,
         # Forwarded headers are believed only from server.trusted_proxies (http/proxy.py).
         "proxy_headers": False,
-        # Let oversized headers reach the app, which answers 431 with a proper OCCI error.
-        "h11_max_incomplete_event_size": config.limits.max_header_bytes * 2,
     }
     if config.server.ssl_certfile:
         options["ssl_certfile"] = config.server.ssl_certfile
         options["ssl_keyfile"] = config.server.ssl_keyfile
-    if config.metrics.enabled:
-        options["http"] = "occi_server.http.connections:CountingProtocol"
     if config.server.workers > 1:
         from occi_server.http import workers
 
         with _metrics_dir(config):
-            workers.run(APP_FACTORY, config.server.workers, **options)
+            workers.run(
+                uvicorn_config(APP_FACTORY, config, workers=config.server.workers, **options)
+            )
         return 0
-    server = _GracefulServer(uvicorn.Config(APP_FACTORY, **options))
+    server = _GracefulServer(uvicorn_config(APP_FACTORY, config, **options))
     server.run()
     log.info("stopped")
     return 0 if server.started else 1

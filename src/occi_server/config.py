@@ -28,6 +28,9 @@ class ServerConfig(_Strict):
     auth: Literal["none", "token", "keystone"] = "token"
     # Public base URL when behind a proxy (e.g. https://cloud.example.com/occi); empty = from Host.
     public_url: str = ""
+    # Host names (optionally with :port) the server answers to; any other Host is 400. Empty:
+    # any well-formed Host, except under auth "none" (then only loopback names). See http/hosts.py.
+    allowed_hosts: list[str] = []
     backend: Literal["local", "openstack"] = "local"
     # TLS served directly (both or neither); behind a proxy, leave them empty.
     ssl_certfile: str = ""
@@ -37,6 +40,14 @@ class ServerConfig(_Strict):
     # SIGTERM: stop accepting, then give in-flight requests this long to finish.
     grace_seconds: float = Field(default=10.0, ge=0, le=3600)
 
+    # The HTTP edge (http/transport.py): seconds to receive a request head (from the connection or
+    # the first byte of the next request), a body, and between requests on a kept-alive one.
+    header_timeout: float = Field(default=10.0, gt=0, le=3600)
+    body_timeout: float = Field(default=30.0, gt=0, le=3600)
+    idle_timeout: int = Field(default=5, ge=1, le=3600)
+    # Open connections per worker (never more than the file limit allows, less 64); past it the
+    # connections that waited longest for a request head are closed.
+    max_connections: int = Field(default=4096, ge=8)
 
 class LogConfig(_Strict):
     format: Literal["text", "json"] = "text"
@@ -67,6 +78,16 @@ class LimitsConfig(_Strict):
     max_attributes: int = Field(default=256, ge=1)
     max_locations: int = Field(default=10_000, ge=1)
     max_page_size: int = Field(default=1_000, ge=1)
+    # Work one request may ask for (413 past each): inline links, categories, the bytes of one
+    # attribute value, the members a collection action runs on.
+    max_links: int = Field(default=16, ge=1)
+    max_categories: int = Field(default=64, ge=1)
+    max_attribute_bytes: int = Field(default=16_384, ge=64)
+    max_action_members: int = Field(default=500, ge=1)
+    # Failed password checks (HTTP Basic, console sign-in) per source address and per user
+    # name within password_window seconds; past them 429 with Retry-After.
+    password_failures: int = Field(default=10, ge=1)
+    password_window: float = Field(default=60.0, gt=0)
 
 
 class DatabaseConfig(_Strict):

@@ -74,6 +74,13 @@ class UnsupportedMediaType(OcciError):
     status = 415
 
 
+class TooManyRequests(OcciError):
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, headers={"Retry-After": str(max(1, retry_after))})
+
+
 class HeadersTooLarge(OcciError):
     status = 431
 

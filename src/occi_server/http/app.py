@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import sys
 from collections.abc import Callable
 from urllib.parse import parse_qsl
 
@@ -15,11 +16,13 @@ from starlette.types import Receive, Scope, Send
 from occi_server import telemetry
 from occi_server.backends.base import Backend
 from occi_server.config import Config, load_config
+from occi_server.errors import OcciError
 from occi_server.http import access_log, routing
 from occi_server.http.console import Console
 from occi_server.http.edge import OWN_PATHS, Edge, RouteTemplates
 from occi_server.http.handler import SERVER, Engine
 from occi_server.http.health import Readiness
+from occi_server.http.hosts import HostPolicy
 from occi_server.http.messages import HttpRequest
 from occi_server.http.metrics import Metrics
 from occi_server.identity.auth import Authenticator
@@ -29,6 +32,12 @@ from occi_server.rendering import negotiate
 from occi_server.rendering.html import CONSOLE
 
 log = logging.getLogger("occi_server")
+# Bodies larger than this are parsed in a worker thread, off the event loop.
+INLINE_BODY_BYTES = 65_536
+# ... and writes larger than this (a plain create is a few hundred bytes; inline links cost
+# milliseconds each in the embedded cloud).
+INLINE_WRITE_BYTES = 2_048
+SWITCH_INTERVAL = 0.001
 
 
 class OcciApp:
@@ -51,7 +60,7 @@ class OcciApp:
         self.console = Console(self.engine)
         self.limits = config.limits
         self.backend = backend
-        self.public_url = config.server.public_url.rstrip("/")
+        self.hosts = HostPolicy(config.server)
         self.accept = ", ".join(negotiate.supported_media_types()).encode()
         self.server = SERVER.encode()
 
@@ -62,7 +71,9 @@ class OcciApp:
         if scope["type"] != "http":
             return
         http_request = await self._read(scope, receive)
-        if self.inline:
+        if http_request is None:
+            return  # the client went away (or the edge cut a late body off): nothing to do
+        if self.inline and not self._costly(http_request):
             result = self.console.handle(http_request)
         else:
             result = await run_in_threadpool(self.console.handle, http_request)
@@ -82,7 +93,27 @@ class OcciApp:
         await send({"type": "http.response.start", "status": result.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    async def _read(self, scope: Scope, receive: Receive) -> HttpRequest:
+    def _costly(self, request: HttpRequest) -> bool:
+        """Whether a request may take more than a few milliseconds of CPU (a password to check,
+        an action on a whole collection, inline links, a delete, a large body): those leave
+        the event loop."""
+        if len(request.body) > INLINE_BODY_BYTES or request.method == "DELETE":
+            return True  # a delete takes the entity's links along: unbounded in advance
+        if request.method not in ("GET", "HEAD") and (
+            len(request.body) > INLINE_WRITE_BYTES
+            or b"link" in request.body.lower()
+            or any(n == "link" for n, _ in request.headers)
+        ):
+            return True
+        if request.method == "POST" and (
+            request.path.startswith(CONSOLE)
+            or ("action" in request.params and request.path.endswith("/"))
+        ):
+            return True
+        costly = getattr(self.engine.authenticator, "is_costly", None)
+        return costly is not None and bool(costly(dict(request.headers)))
+
+    async def _read(self, scope: Scope, receive: Receive) -> HttpRequest | None:
         headers: list[tuple[str, str]] = []
         undecodable = None
         header_bytes = 0
@@ -99,9 +130,19 @@ class OcciApp:
         too_large = "headers" if header_bytes > self.limits.max_header_bytes else None
         body = b""
         if too_large is None:
-            body, complete = await self._read_body(receive, headers)
+            read = await self._read_body(receive, headers)
+            if read is None:
+                return None
+            body, complete = read
             too_large = None if complete else "body"
         query = scope.get("query_string", b"")
+        refused: OcciError | None = None
+        try:
+            base_url = self.hosts.base_url(
+                scope.get("scheme", "http"), host, scope.get("server"), scope.get("root_path", "")
+            )
+        except OcciError as error:
+            base_url, refused = self.hosts.public_url or "http://localhost", error
         return HttpRequest(
             method=scope["method"],
             path=scope["path"],
@@ -110,15 +151,18 @@ class OcciApp:
             else {},
             headers=headers,
             body=body,
-            base_url=self.public_url or _base_url(scope, host),
+            base_url=base_url,
             undecodable=undecodable,
             too_large=too_large,
+            client=(scope.get("client") or ("",))[0],
+            refused=refused,
         )
 
     async def _read_body(
         self, receive: Receive, headers: list[tuple[str, str]]
-    ) -> tuple[bytes, bool]:
-        """The body, read no further than the limit (False when it is larger)."""
+    ) -> tuple[bytes, bool] | None:
+        """The body, read no further than the limit (False when it is larger); None when the
+        client disconnected before sending all of it."""
         limit = self.limits.max_body_bytes
         declared = next((v for n, v in headers if n == "content-length"), "")
         if declared.isdigit() and int(declared) > limit:
@@ -128,7 +172,7 @@ class OcciApp:
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                break
+                return None
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
@@ -147,6 +191,11 @@ class OcciApp:
                 # only what requests made since (50-65 ms pauses of the event loop before).
                 gc.collect()
                 gc.freeze()
+                if self.inline:
+                    # Costly requests run in worker threads (_costly); with the default 5 ms
+                    # switch interval, each hand-back of the GIL to the event loop could keep
+                    # a cheap request of another tenant waiting that long, several times over.
+                    sys.setswitchinterval(SWITCH_INTERVAL)
                 self.backend.start()  # the embedded cloud's reconciler
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
@@ -178,15 +227,6 @@ def create_app(config: Config, backend: Backend, authenticator: Authenticator) -
         metrics,
         on_shutdown=metrics.close if metrics is not None else None,
     )
-
-
-def _base_url(scope: Scope, host: str | None) -> str:
-    """scheme://host[:port][/prefix] as the client addressed us (the Host header, else the
-    socket; the prefix a trusted proxy took off, http/proxy.py)."""
-    if host is None:
-        server = scope.get("server")
-        host = f"{server[0]}:{server[1]}" if server else "localhost"
-    return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}"
 
 
 def _content_type(media_type: str) -> str:

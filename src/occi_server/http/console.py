@@ -37,6 +37,7 @@ from importlib import resources
 from urllib.parse import quote, urlsplit
 
 from occi_server.errors import BadRequest, Forbidden, MethodNotAllowed, NotFound, OcciError
+from occi_server.http.csrf import CONSOLE_HEADERS, cross_site
 from occi_server.http.handler import Engine, negotiated
 from occi_server.http.messages import HttpRequest, HttpResponse, Negotiated
 from occi_server.identity.auth import LocalAuth, NoAuth
@@ -67,6 +68,10 @@ class Console:
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         """The entry of every request: Accept is negotiated here, once, and passed along."""
+        if request.refused is None:
+            # Another site's page may not change anything, whatever credentials ride along
+            # (http/csrf.py); the engine, or the console's error page, answers the 403.
+            request.refused = cross_site(request.method, dict(request.headers), request.base_url)
         if request.path == CONSOLE or request.path.startswith(CONSOLE + "/"):
             return self._guarded(request, self._own_page)
         accepted = negotiated(request)
@@ -79,10 +84,13 @@ class Console:
     ) -> HttpResponse:
         session = _Session.of(request)
         try:
+            if request.refused is not None:
+                raise request.refused
             response = page(request, session)
         except OcciError as error:
             response = self._error_page(request, session, error)
         response.headers.extend(session.set_cookies)
+        response.headers.extend(CONSOLE_HEADERS)
         return response
 
     # -- OCCI URLs in HTML ------------------------------------------------------------------
@@ -171,6 +179,7 @@ class Console:
     def _login(self, request: HttpRequest, session: _Session) -> HttpResponse:
         next_path = request.params.get("next", "")
         message = ""
+        refused: OcciError | None = None
         if request.method == "POST":
             form = self._own_form(request, session, session.token)
             next_path = form.fields.get("next", "")
@@ -178,6 +187,7 @@ class Console:
                 token = self._sign_in(request, form)
             except OcciError as error:
                 message = error.message
+                refused = error
             else:
                 session.start(token, self.session_seconds)
                 target = (
@@ -185,7 +195,9 @@ class Console:
                 )
                 return self._redirect(request, target)
         status = 401 if message else 200
-        return self._page(
+        if refused is not None and refused.status == 429:
+            status = 429
+        page = self._page(
             request,
             "login.html",
             status,
@@ -198,6 +210,11 @@ class Console:
             next=next_path if is_local_path(next_path) else "",
             token_from_cli=self.store is not None,
         )
+        if refused is not None:
+            page.headers.extend(
+                (n, v) for n, v in refused.headers.items() if n.lower() == "retry-after"
+            )
+        return page
 
     def _sign_in(self, request: HttpRequest, form: FormPost) -> str:
         """A valid token for the form's token, or one minted for its user name and password."""
@@ -206,13 +223,15 @@ class Console:
         if token:
             if not _TOKEN.fullmatch(token):
                 raise BadRequest("token: not a valid token")
-            auth.authenticate({"x-auth-token": token}, request.base_url)
+            auth.authenticate({"x-auth-token": token}, request.base_url, request.client)
             return token
         user, password = form.fields.get("user", ""), form.fields.get("password", "")
         if self.store is None or not user:
             raise BadRequest("sign in with a token")
         basic = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-        ctx = auth.authenticate({"authorization": "Basic " + basic}, request.base_url)
+        ctx = auth.authenticate(
+            {"authorization": "Basic " + basic}, request.base_url, request.client
+        )
         return self.store.create_token(
             ctx.project_name, ctx.user_name, self.session_seconds, prefix=CONSOLE_TOKEN_PREFIX
         )

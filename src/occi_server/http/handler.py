@@ -28,6 +28,7 @@ from occi_server.errors import (
     PayloadTooLarge,
 )
 from occi_server.http import routing
+from occi_server.http.bounds import check_bounds
 from occi_server.http.caching import CatalogueCache
 from occi_server.http.messages import HttpRequest, HttpResponse, Negotiated
 from occi_server.http.targets import LISTINGS, ROUTES, Call, Shared
@@ -41,7 +42,9 @@ from occi_server.service.entities import IfMatch, Operation
 log = logging.getLogger("occi_server.http")
 
 SERVER = f"occi-server/{__version__} OCCI/1.2 OCCI/1.1"
-VERSION_RE = re.compile(r"OCCI/(\d+)\.(\d+)")
+VERSION_RE = re.compile(r"OCCI/(\d{1,9})\.(\d{1,9})(?!\d)")
+# A version number longer than that is malformed (and int() would refuse 5,000 digits).
+HUGE_VERSION_RE = re.compile(r"OCCI/(\d{10,}\.\d|\d+\.\d{10,})")
 READS = ("GET", "HEAD")
 
 
@@ -80,11 +83,13 @@ class Engine:
     def handle(self, request: HttpRequest, accepted: Negotiated) -> HttpResponse:
         renderer = negotiate.renderer_for(accepted.media_type, request.base_url)
         try:
+            if request.refused is not None:
+                raise request.refused
             if accepted.refused is not None:
                 raise accepted.refused
             self._check(request)
             headers = {n: v for n, v in request.headers}
-            ctx = self.authenticator.authenticate(headers, request.base_url)
+            ctx = self.authenticator.authenticate(headers, request.base_url, request.client)
             telemetry.identify(ctx.project_name, ctx.user_name)  # for the access log
             return self._dispatch(request, ctx, renderer, self._parse(request))
         except OcciError as error:
@@ -108,6 +113,8 @@ class Engine:
         if request.undecodable:
             raise BadRequest(f"{request.undecodable}: header value is not valid UTF-8")
         agent = request.header("user-agent") or ""
+        if HUGE_VERSION_RE.search(agent):
+            raise BadRequest("User-Agent: an OCCI version number of more than 9 digits")
         for major, minor in VERSION_RE.findall(agent):
             if (int(major), int(minor)) > (1, 2):
                 raise NotImplementedByServer(
@@ -125,6 +132,7 @@ class Engine:
                 f"{len(parsed.locations)} locations in one request (at most "
                 f"{self.limits.max_locations})"
             )
+        check_bounds(parsed, self.limits)
         return parsed
 
     def _dispatch(

@@ -22,6 +22,11 @@ class HttpRequest:
     undecodable: str | None = None
     # "headers" or "body" when that part exceeded its configured limit (431 / 413).
     too_large: str | None = None
+    # The peer's address (failed passwords are counted per source).
+    client: str = ""
+    # Refused before anything else (a Host this server does not answer to, a cross-site
+    # write: http/hosts.py, http/csrf.py).
+    refused: OcciError | None = None
     # --- HTML console (http/console.py) -------------------------------------------------------
     # A form post the console already parsed; the form parser is not a negotiated parser, so
     # every other rendering still answers 415 to form content.

@@ -53,7 +53,9 @@ def discover(call: Call) -> HttpResponse:
     if call.occi.categories:
         found: Sequence[Category] = query.discover(op.registry, call.occi)
         return HttpResponse(200, renderer.categories(found))
-    key = (*op.catalogue_key, renderer.media_type, call.request.base_url)
+    # Never keyed by Host: the rendering holds paths only, under the one configured base path
+    # (http/hosts.py), so one entry per project, catalogue version and media type.
+    key = (*op.catalogue_key, renderer.media_type)
     rendered, etag = call.shared.cache.query_interface(
         key, lambda: renderer.categories(op.registry.categories())
     )
@@ -240,10 +242,10 @@ def _members(call: Call, mixin: Mixin) -> HttpResponse:
 def _collection_action(call: Call, term: str) -> HttpResponse:
     collection = call.route.collection
     assert collection is not None
-    q = collections.build_query(
-        call.op, collection, OcciRequest(), {}, call.shared.limits.max_page_size
-    )
-    actions.invoke_on_collection(call.op, collection, term, call.occi, q)
+    limits = call.shared.limits
+    q = collections.build_query(call.op, collection, OcciRequest(), {}, limits.max_page_size)
+    q.limit = limits.max_action_members + 1  # one more than allowed: enough to tell "too many"
+    actions.invoke_on_collection(call.op, collection, term, call.occi, q, limits.max_action_members)
     return HttpResponse(200, call.renderer.ok())
 
 

@@ -44,8 +44,7 @@ class WorkerSocket:
         return (listener, self.address)
 
 
-def run(app: str, workers: int, **options: Any) -> None:
-    config = uvicorn.Config(app, workers=workers, **options)
+def run(config: uvicorn.Config) -> None:
     # Held, bound but not listening, for the supervisor's lifetime: it reserves the port (a
     # clear error now if another program has it) and never receives a connection itself.
     reserved = listener(config.host, config.port, config.backlog, listen=False)

@@ -15,15 +15,19 @@ from typing import Literal, Protocol
 from cachetools import TTLCache
 from sqlalchemy import Engine
 
+from occi_server.config import LimitsConfig
 from occi_server.context import RequestContext
 from occi_server.errors import Unauthorized
+from occi_server.identity.passwords_gate import PasswordGate
 from occi_server.identity.store import Identity, IdentityStore
 
 CHALLENGE = 'Token realm="occi-server", Basic realm="occi-server"'
 
 
 class Authenticator(Protocol):
-    def authenticate(self, headers: Mapping[str, str], base_url: str) -> RequestContext: ...
+    def authenticate(
+        self, headers: Mapping[str, str], base_url: str, source: str = ""
+    ) -> RequestContext: ...
 
 
 class NoAuth:
@@ -33,7 +37,9 @@ class NoAuth:
         self.project = project
         self.user = user
 
-    def authenticate(self, headers: Mapping[str, str], base_url: str) -> RequestContext:
+    def authenticate(
+        self, headers: Mapping[str, str], base_url: str, source: str = ""
+    ) -> RequestContext:
         return RequestContext(
             project_id=self.project,
             project_name=self.project,
@@ -47,16 +53,38 @@ class LocalAuth:
     """Tokens minted by `occi-server token create`, or HTTP Basic users, from the local store.
 
     Successful token look-ups are cached briefly: a token check is a database query, and a
-    client sends the same token on every request. Failures are never cached.
+    client sends the same token on every request. Failures are never cached. Passwords go
+    through a PasswordGate (cached on success, throttled on failure).
     """
 
-    def __init__(self, store: IdentityStore, cache_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        store: IdentityStore,
+        cache_seconds: float = 30.0,
+        gate: PasswordGate | None = None,
+    ) -> None:
         self.store = store
+        self.gate = gate or PasswordGate(store, cache_seconds=cache_seconds)
         self._tokens: TTLCache[str, Identity] = TTLCache(maxsize=4096, ttl=cache_seconds)
         self._lock = threading.Lock()
 
-    def authenticate(self, headers: Mapping[str, str], base_url: str) -> RequestContext:
-        identity = self._identify(headers)
+    def is_costly(self, headers: Mapping[str, str]) -> bool:
+        """True when authenticating these headers would run scrypt (Basic, not cached)."""
+        if headers.get("x-auth-token"):
+            return False
+        authorization = headers.get("authorization", "")
+        if authorization[:6].lower() != "basic ":
+            return False
+        try:
+            user, password = _basic_credentials(authorization[6:])
+        except Unauthorized:
+            return False
+        return self.gate.cached(user, password, _hint(headers)) is None
+
+    def authenticate(
+        self, headers: Mapping[str, str], base_url: str, source: str = ""
+    ) -> RequestContext:
+        identity = self._identify(headers, source)
         check_claimed_identity(
             headers,
             identity.project_id,
@@ -73,7 +101,7 @@ class LocalAuth:
             base_url=base_url,
         )
 
-    def _identify(self, headers: Mapping[str, str]) -> Identity:
+    def _identify(self, headers: Mapping[str, str], source: str) -> Identity:
         token = headers.get("x-auth-token")
         if token:
             found = self._token_identity(token.strip())
@@ -86,10 +114,11 @@ class LocalAuth:
         authorization = headers.get("authorization", "")
         if authorization[:6].lower() == "basic ":
             user, password = _basic_credentials(authorization[6:])
-            found = self.store.authenticate_basic(user, password)
+            found = self.gate.check(user, password, _hint(headers), source)
             if found is None:
                 raise Unauthorized(
-                    "Authorization: wrong user name or password",
+                    "Authorization: wrong user name or password (a user name held in several "
+                    "projects needs X-Auth-Tenant-Id)",
                     headers={"WWW-Authenticate": CHALLENGE},
                 )
             return found
@@ -135,6 +164,12 @@ def check_claimed_identity(
         )
 
 
+def _hint(headers: Mapping[str, str]) -> str | None:
+    """The walkthrough's X-Auth-Tenant-Id: picks among users of one name in several projects."""
+    tenant = headers.get("x-auth-tenant-id")
+    return tenant.strip() if tenant is not None else None
+
+
 def _basic_credentials(encoded: str) -> tuple[str, str]:
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
@@ -151,13 +186,18 @@ def _basic_credentials(encoded: str) -> tuple[str, str]:
 
 
 def build_authenticator(
-    mode: Literal["none", "token", "keystone"], engine: Engine
+    mode: Literal["none", "token", "keystone"],
+    engine: Engine,
+    limits: LimitsConfig | None = None,
 ) -> Authenticator:
     """The authenticator `[server] auth` names; `engine` holds the local identity store."""
     if mode == "none":
         return NoAuth()
     if mode == "token":
-        return LocalAuth(IdentityStore(engine))
+        store = IdentityStore(engine)
+        limits = limits or LimitsConfig()
+        gate = PasswordGate(store, failures=limits.password_failures, window=limits.password_window)
+        return LocalAuth(store, gate=gate)
     # Keystone projects own the embedded cloud's resources, as they would OpenStack's.
     from occi_server.identity.keystone import KeystoneAuth
 

@@ -335,7 +335,9 @@ class KeystoneAuth:
     def readiness(self, timeout: float) -> dict[str, str | None]:
         return self.validator.readiness(timeout)
 
-    def authenticate(self, headers: Mapping[str, str], base_url: str) -> RequestContext:
+    def authenticate(
+        self, headers: Mapping[str, str], base_url: str, source: str = ""
+    ) -> RequestContext:
         token = (headers.get("x-auth-token") or "").strip()
         if not token:
             raise self.validator.unauthorized(

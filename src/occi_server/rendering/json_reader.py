@@ -20,6 +20,8 @@ from occi_server.rendering.text_lexer import clip
 
 MAX_DEPTH = 32
 MAX_VALUES = 10_000
+# \uD800-\uDFFF escapes that do not form a pair decode to lone surrogates: not text.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # Never valid in a URI reference (RFC 3986), nor are control characters.
 _NOT_URI = re.compile(r'[\s<>"{}|\\^`\x00-\x1f\x7f]')
 
@@ -83,6 +85,11 @@ def load(body: bytes) -> Any:
     return _Cleaner().clean(raw, "", 0)
 
 
+def _text(value: str, pointer: str) -> None:
+    if _SURROGATE.search(value):
+        raise fail(pointer, "a \\u escape that is a lone surrogate is not text")
+
+
 class _Cleaner:
     """Turns `_Pairs` into dicts while enforcing the depth and size limits."""
 
@@ -101,10 +108,13 @@ class _Cleaner:
             result: dict[str, Any] = {}
             for name, item in value:
                 where = child(pointer, name)
+                _text(name, pointer)
                 if name in result:
                     raise fail(where, "duplicate member")
                 result[name] = self.clean(item, where, depth + 1)
             return result
+        if isinstance(value, str):
+            _text(value, pointer)
         return value
 
     @staticmethod

@@ -24,7 +24,9 @@ ATTRIBUTE = "X-OCCI-Attribute"
 LOCATION = "X-OCCI-Location"
 
 CORE_RESOURCE = "http://schemas.ogf.org/occi/core#resource"
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# Control characters, and what str.splitlines() and other clients also take for a line end
+# (NEL, LINE and PARAGRAPH SEPARATOR): none may reach a text rendering raw.
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
 _HAS_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 # Rendered first, in this order (occi-spec §4.3); everything else follows sorted by name.
 _LEADING = (
@@ -42,7 +44,8 @@ _LEADING = (
 
 
 def one_line(text: str) -> str:
-    """Control characters would end a header or body line early, so they become spaces."""
+    """Control characters and line separators would end a header or body line early (for some
+    clients), so they become spaces."""
     return _CONTROL.sub(" ", text)
 
 

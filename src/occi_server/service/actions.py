@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from occi_server.backends.base import ActionOutcome, EntityQuery
-from occi_server.errors import BadRequest
+from occi_server.errors import BadRequest, Forbidden, PayloadTooLarge
 from occi_server.model import Action, Entity, Kind, Mixin
 from occi_server.model.request import OcciRequest
 from occi_server.service import validation
@@ -21,13 +21,30 @@ def invoke(op: Operation, location: str, term: str, request: OcciRequest) -> Act
 
 
 def invoke_on_collection(
-    op: Operation, collection: Kind | Mixin, term: str, request: OcciRequest, query: EntityQuery
+    op: Operation,
+    collection: Kind | Mixin,
+    term: str,
+    request: OcciRequest,
+    query: EntityQuery,
+    most: int | None = None,
 ) -> int:
-    """Run the action on every member; the session's transaction makes it all or nothing."""
+    """Run the action on every member; the session's transaction makes it all or nothing.
+    More than `most` members is a 413 (the query asks for one more than that)."""
+    members = op.session.list_entities(query)
+    if most is not None and len(members) > most:
+        raise PayloadTooLarge(
+            f"?action={term[:40]} on {collection.location}: more than {most} members "
+            "(limits.max_action_members); act on a filtered collection or on each entity"
+        )
     count = 0
-    for entity in op.session.list_entities(query):
+    for entity in members:
         action = _resolve(op, entity, term, request, collection=collection)
-        op.session.invoke_action(entity.location, action.type_id, _parameters(action, request))
+        try:
+            op.session.invoke_action(
+                entity.location, action.type_id, _parameters(action, request)
+            )
+        except Forbidden:
+            continue  # a provider resource (the shared public network): not the caller's
         count += 1
     return count
 

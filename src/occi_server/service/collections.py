@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from occi_server.backends.base import EntityChanges, EntityQuery
-from occi_server.errors import BadRequest, NotFound, PayloadTooLarge
+from occi_server.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge
 from occi_server.model import Entity, Kind, Mixin
 from occi_server.model.request import OcciRequest
 from occi_server.service import validation
@@ -76,12 +76,14 @@ def _page(query: EntityQuery, params: Mapping[str, str], max_page: int) -> None:
 
 
 def delete_all(op: Operation, query: EntityQuery) -> int:
-    """Delete every listed entity; links already gone with their resource are skipped."""
+    """Delete every listed entity; links already gone with their resource are skipped, and so
+    are members the caller may not delete (provider resources such as the shared public
+    network, which refuse with 403 before changing anything)."""
     deleted = 0
     for location in op.session.list_locations(query):
         try:
             op.session.delete_entity(location)
-        except NotFound:
+        except (NotFound, Forbidden):
             continue
         deleted += 1
     return deleted

@@ -11,7 +11,7 @@ from occi_server.model import Entity, Kind, Link, Mixin
 from occi_server.model.request import OcciRequest
 from occi_server.registry import Registry
 from occi_server.service import links, validation
-from occi_server.service.urls import to_path
+from occi_server.service.urls import check_new_location, to_path
 
 
 @dataclass(slots=True)
@@ -87,7 +87,8 @@ def create(
 
 
 def _check_chosen_location(registry: Registry, kind: Kind, location: str) -> None:
-    """A path chosen by PUT may not sit in another kind's collection."""
+    """A path chosen by PUT must be addressable and may not sit in another kind's collection."""
+    check_new_location(location)
     owner = max((p for p in registry.locations() if location.startswith(p)), key=len, default=None)
     category = registry.at_location(owner) if owner else None
     if isinstance(category, Kind) and category.type_id != kind.type_id:

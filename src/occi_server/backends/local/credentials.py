@@ -39,7 +39,10 @@ def take_password(attributes: dict[str, Any]) -> str | None:
 
 
 def set_password(scope: Scope, row: EntityRecord, password: str) -> None:
-    private.put(scope, row, private.ADMIN_PWD_HASH, hash_password(password))
+    hashed = scope.hashes.get(password)
+    if hashed is None:
+        hashed = scope.hashes[password] = hash_password(password)
+    private.put(scope, row, private.ADMIN_PWD_HASH, hashed)
 
 
 def password_matches(scope: Scope, row: EntityRecord, password: str) -> bool:

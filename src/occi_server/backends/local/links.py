@@ -115,7 +115,10 @@ def local_path(scope: Scope, reference: str) -> str | None:
     base = scope.ctx.base_url.rstrip("/")
     if reference.startswith(base + "/"):
         return reference[len(base) :]
-    parts = urlsplit(reference)
+    try:
+        parts = urlsplit(reference)
+    except ValueError:  # the service checked it already (service/urls.py); never a 500 here
+        parts = urlsplit("")
     if parts.scheme in ("http", "https") and parts.netloc:
         return None
     raise BadRequest(f"{reference!r} is neither a path nor an http(s) URI")

@@ -30,7 +30,7 @@ class Scope:
     `tx` is the request's one transaction (direct.py); the repositories run their statements
     on it, and nothing else touches the database."""
 
-    __slots__ = ("after_commit", "after_rollback", "cloud", "ctx", "tx")
+    __slots__ = ("after_commit", "after_rollback", "cloud", "ctx", "hashes", "tx")
 
     def __init__(self, ctx: RequestContext, cloud: Cloud, tx: Transaction) -> None:
         self.ctx = ctx
@@ -40,6 +40,9 @@ class Scope:
         # or rolled back (delete a file made for it).
         self.after_commit: list[Callable[[], None]] = []
         self.after_rollback: list[Callable[[], None]] = []
+        # Passwords hashed in this request: a collection's chg_pwd runs scrypt once, not once
+        # per member (its members then share the salt, as they share the password).
+        self.hashes: dict[str, str] = {}
 
     @property
     def project_id(self) -> str:
