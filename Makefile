@@ -7,7 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-openstack lint typecheck unit unit-postgresql fuzz bench clean system-deps
+.PHONY: run test test-openstack lint typecheck unit unit-postgresql fuzz bench clean system-deps \
+	pocci
 
 # Serving needs only the package itself; tests, lint and the OpenStack tier need the extras.
 RUN_STAMP := $(VENV)/.installed-run
@@ -35,17 +36,25 @@ typecheck: $(STAMP)
 system-deps:
 	scripts/system-deps
 
+# CESNET's pOCCI compliance tester, built from its PyPI sdist (tests/conformance/test_pocci.py).
+POCCI_STAMP := $(VENV)/.pocci-1.0.3
+$(POCCI_STAMP): $(STAMP) scripts/pocci-install
+	scripts/pocci-install $(VENV)
+	touch $@
+
+pocci: $(POCCI_STAMP)
+
 # A test that hangs fails after TEST_TIMEOUT seconds instead of holding CI for its 90 minutes.
 TEST_TIMEOUT ?= 300
 OPENSTACK_TEST_TIMEOUT ?= 900
 
-unit: $(STAMP) system-deps
+unit: $(STAMP) system-deps pocci
 	$(BIN)/python -m pytest -q -n 2 --timeout $(TEST_TIMEOUT) $(PYTEST_ARGS)
 
 test: lint typecheck unit unit-postgresql
 
 # The same suite on PostgreSQL (scripts/postgres-up uses a running server or installs one).
-unit-postgresql: $(STAMP)
+unit-postgresql: $(STAMP) pocci
 	scripts/postgres-up
 	OCCI_TEST_DATABASE=postgresql $(BIN)/python -m pytest -q -n 2 --timeout $(TEST_TIMEOUT) \
 	  --ignore=tests/openstack --ignore=tests/browser $(PYTEST_ARGS)
