@@ -91,6 +91,29 @@ def test_unsupported_content_type_is_415_naming_it() -> None:
     assert "application/x-www-form-urlencoded" in caught.value.message
 
 
+@pytest.mark.parametrize(
+    ("content_type", "parser"),
+    [
+        # A provisioning client sends this list on every POST; its first member is what it means.
+        ("text/plain,text/occi", parse_text_plain),
+        ("text/occi, text/plain", parse_text_occi),
+        ("application/x-unknown, text/occi;charset=utf-8", parse_text_occi),
+        ('text/plain; charset="utf-8", text/occi', parse_text_plain),
+    ],
+)
+def test_a_content_type_list_is_read_as_its_first_parsed_member(
+    content_type: str, parser: object
+) -> None:
+    assert parser_for(content_type) is parser
+
+
+@pytest.mark.parametrize("content_type", ["application/x-a, image/png", 'text/"plain, x/y'])
+def test_a_content_type_list_with_nothing_we_parse_is_415(content_type: str) -> None:
+    with pytest.raises(UnsupportedMediaType) as caught:
+        parser_for(content_type)
+    assert caught.value.status == 415
+
+
 def test_a_request_without_body_reads_headers_whatever_its_content_type() -> None:
     assert parser_for("application/x-www-form-urlencoded", has_body=False) is parse_headers_only
 

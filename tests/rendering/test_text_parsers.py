@@ -122,10 +122,33 @@ def test_invalid_utf8_body_is_a_bad_request() -> None:
         parse_text_plain([], b'X-OCCI-Attribute: a.b="\xff"\n')
 
 
-@pytest.mark.parametrize("body", [b"Category: a\x00b\n", b'X-OCCI-Attribute: a.b="x\ry"\n'])
+@pytest.mark.parametrize("body", [b"Category: a\x00b\n", b'X-OCCI-Attribute: a.b="x\x0by"\n'])
 def test_control_characters_in_the_body_are_a_bad_request(body: bytes) -> None:
     with pytest.raises(BadRequest, match="control character"):
         parse_text_plain([], body)
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r", "\n\r"])
+def test_body_lines_may_end_in_lf_crlf_cr_or_lfcr(ending: str) -> None:
+    # pOCCI's OCCI/INFRA/CREATE/005 sends its text/plain lines ending in "\n\r".
+    lines = [f"Category: {KIND}", "", f"Link: {LINK}", "X-OCCI-Attribute: occi.compute.cores=2"]
+    body = (ending.join(lines) + ending + ending).encode()
+    request = parse_text_plain([], body)
+    assert [c.term for c in request.categories] == ["compute"]
+    assert request.links[0].target == "/network/public"
+    assert request.attributes == {"occi.compute.cores": 2}
+
+
+def test_line_numbers_count_one_break_per_line_ending() -> None:
+    body = f"Category: {KIND}\n\rX-Colour: red\n\r".encode()
+    with pytest.raises(BadRequest, match="body line 2: unknown line name 'X-Colour'"):
+        parse_text_plain([], body)
+
+
+def test_a_bare_cr_inside_a_quoted_value_ends_the_line() -> None:
+    # CR is a line break now, so the quoted string is cut short: still a 400 naming the line.
+    with pytest.raises(BadRequest, match=r"body line 1 \(X-OCCI-Attribute\): unterminated"):
+        parse_text_plain([], b'X-OCCI-Attribute: a.b="x\ry"\n')
 
 
 def test_control_characters_in_headers_are_a_bad_request() -> None:

@@ -244,7 +244,9 @@ def test_empty_collections() -> None:
 
 def test_created_gives_the_absolute_location() -> None:
     plain = TextPlainRenderer("text/plain", BASE).created("/compute/1")
-    assert plain.body == f"X-OCCI-Location: {BASE}/compute/1\n".encode()
+    # No trailing newline: clients cut the id after the body's last '/' (issue 12).
+    assert plain.body == f"X-OCCI-Location: {BASE}/compute/1".encode()
+    assert plain.body.decode().rsplit("/", 1)[1] == "1"
     occi = TextOcciRenderer("text/occi", BASE).created("/compute/1")
     assert (occi.headers, occi.body) == ([("X-OCCI-Location", f"{BASE}/compute/1")], b"OK")
 

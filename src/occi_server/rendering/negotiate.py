@@ -66,10 +66,26 @@ def parser_for(content_type: str | None, *, has_body: bool = True) -> Parser:
     """The parser for a request's Content-Type; header-only when there is no body to read."""
     if not has_body or content_type is None or not media_type_of(content_type):
         return parse_headers_only
-    parser = PARSERS.get(media_type_of(content_type))
+    parser = PARSERS.get(media_type_of(content_type)) or _first_listed(content_type)
     if parser is None:
         raise UnsupportedMediaType(f"unsupported Content-Type {clip(content_type)!r}")
     return parser
+
+
+def _first_listed(content_type: str) -> Parser | None:
+    """`text/plain,text/occi` (a list, as some provisioning clients send): the first media type
+    of the list that we parse. Not a Content-Type RFC 9110 allows, but its meaning is plain."""
+    if "," not in content_type:
+        return None
+    try:
+        members = split_values(content_type, "Content-Type")
+    except BadRequest:
+        return None
+    for member in members:
+        parser = PARSERS.get(media_type_of(member))
+        if parser is not None:
+            return parser
+    return None
 
 
 def renderer_for(media_type: str, base_url: str) -> Renderer:

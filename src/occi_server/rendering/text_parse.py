@@ -7,6 +7,7 @@ them with the body's.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -86,10 +87,15 @@ def _decode(body: bytes) -> str:
     return text.removeprefix("\ufeff")
 
 
+# One line break: CRLF, LF, CR, or LF CR (pOCCI's INFRA/CREATE/005 ends its lines in "\n\r").
+_LINE_BREAK = re.compile(r"\r\n|\n\r|\n|\r")
+
+
 def _body_lines(body: bytes) -> Iterator[tuple[int, str]]:
-    """Non-blank lines with their 1-based numbers; LF or CRLF endings."""
-    for number, raw in enumerate(_decode(body).split("\n"), start=1):
-        line = raw.removesuffix("\r")
+    """Non-blank lines with their 1-based numbers; lines end in LF, CRLF, CR or LF CR."""
+    text = _decode(body)
+    raw_lines = _LINE_BREAK.split(text) if "\r" in text else text.split("\n")
+    for number, line in enumerate(raw_lines, start=1):
         check_text(line, f"body line {number}")
         line = line.strip(" \t")
         if line:

@@ -67,7 +67,10 @@ class TextPlainRenderer(_TextRenderer):
         return Rendered(self.media_type, body)
 
     def created(self, path: str) -> Rendered:
-        return self.locations([path])
+        # No line break after the location: clients take the new id as the text after the
+        # body's last '/', and a trailing newline would become part of it.
+        url = self._urls([path])[0]
+        return Rendered(self.media_type, f"{LOCATION}: {url}".encode())
 
     def error(self, status: int, message: str) -> Rendered:
         line = one_line(message)

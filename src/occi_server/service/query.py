@@ -47,12 +47,15 @@ def add_user_mixins(op: Operation, request: OcciRequest) -> list[Mixin]:
     created: list[Mixin] = []
     for ref in request.categories:
         mixin = _user_mixin(op, ref)
-        op.session.create_user_mixin(mixin)
-        created.append(mixin)
+        if mixin is not None:
+            op.session.create_user_mixin(mixin)
+            created.append(mixin)
     return created
 
 
-def _user_mixin(op: Operation, ref: CategoryRef) -> Mixin:
+def _user_mixin(op: Operation, ref: CategoryRef) -> Mixin | None:
+    """The mixin to create; None when the project already has this very one (a re-run of a
+    script: 200, nothing changes). The same identity with another definition is a 409."""
     if ref.category_class not in (None, "mixin"):
         raise BadRequest(f"Category {ref.type_id}: only mixins can be created")
     if ref.scheme.startswith(RESERVED_SCHEME):
@@ -64,15 +67,7 @@ def _user_mixin(op: Operation, ref: CategoryRef) -> Mixin:
         raise BadRequest(f"Category {ref.type_id}: location must be a path ending in '/'")
     if location.startswith(RESERVED_LOCATIONS):
         raise BadRequest(f"Category {ref.type_id}: location {location} is reserved")
-    if op.registry.get(ref.type_id) is not None:
-        raise Conflict(f"Category {ref.type_id}: already exists")
-    taken = op.registry.at_location(location)
-    if taken is not None:
-        raise Conflict(f"location {location}: already used by {taken.type_id}")
-    for used, category in op.registry.locations().items():
-        if location.startswith(used) and category.location and category in op.registry.kinds():
-            raise Conflict(f"location {location}: lies inside the collection {used}")
-    return Mixin(
+    wanted = Mixin(
         scheme=ref.scheme,
         term=ref.term,
         title=ref.title or "",
@@ -80,6 +75,31 @@ def _user_mixin(op: Operation, ref: CategoryRef) -> Mixin:
         depends=ref.rel[:1],
         user_defined=True,
     )
+    existing = op.registry.get(ref.type_id)
+    if existing is not None:
+        differs = _differences(existing, wanted)
+        if not differs:
+            return None
+        raise Conflict(f"Category {ref.type_id}: already exists with another {differs}")
+    taken = op.registry.at_location(location)
+    if taken is not None:
+        raise Conflict(f"location {location}: already used by {taken.type_id}")
+    for used, category in op.registry.locations().items():
+        if location.startswith(used) and category.location and category in op.registry.kinds():
+            raise Conflict(f"location {location}: lies inside the collection {used}")
+    return wanted
+
+
+def _differences(existing: Category, wanted: Mixin) -> str:
+    """What keeps `wanted` from being the user mixin `existing`: '' when they are the same."""
+    if not isinstance(existing, Mixin) or not existing.user_defined:
+        return "definition (a provider category)"
+    fields = [
+        name
+        for name in ("location", "title", "depends")
+        if getattr(existing, name) != getattr(wanted, name)
+    ]
+    return " and ".join(fields)
 
 
 def delete_user_mixins(op: Operation, request: OcciRequest) -> None:

@@ -1,0 +1,134 @@
+"""What existing clients send and expect, against the real server process (issue 12).
+
+Each test is one symptom seen with a tool in the wild: pOCCI, a widely deployed provisioning
+client, the OCCI-WG's 1.1 test script (2011).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from tests.support.server import ServerProcess
+
+INFRA = "http://schemas.ogf.org/occi/infrastructure#"
+COMPUTE = f'Category: compute; scheme="{INFRA}"; class="kind"'
+STORAGE = f'Category: storage; scheme="{INFRA}"; class="kind"'
+STUFIK = (
+    'stufik; scheme="http://example.com/occi/my_stuff#"; class="mixin"; '
+    'location="/mixin/resource_tpl/extra_large/"; '
+    'rel="http://schemas.ogf.org/occi/infrastructure#resource_tpl"'
+)
+
+
+class Client:
+    def __init__(self, server: ServerProcess, token: str) -> None:
+        self.base = server.url
+        self.http = httpx.Client(headers={"X-Auth-Token": token}, timeout=30)
+
+    def __call__(self, method: str, path: str, **kw: object) -> httpx.Response:
+        return self.http.request(method, self.base + path, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def client(
+    request: pytest.FixtureRequest, server: ServerProcess, token_factory: Callable[[str], str]
+) -> Client:
+    return Client(server, token_factory("interop-" + request.node.name[:40]))
+
+
+def test_a_content_type_list_creates_and_the_201_body_gives_the_id(client: Client) -> None:
+    # The provisioning client sends `Content-Type: text/plain,text/occi` on every POST and takes
+    # the new volume's id as the text after the last '/' of the 201's text/plain body.
+    body = f"{STORAGE}\nX-OCCI-Attribute: occi.storage.size=1.0\n"
+    created = client(
+        "POST",
+        "/storage/",
+        content=body,
+        headers={"Content-Type": "text/plain,text/occi", "Accept": "text/plain"},
+    )
+    assert created.status_code == 201, created.text
+    assert not created.text.endswith("\n")
+    volume_id = created.text.rsplit("/", 1)[1]
+    assert created.headers["location"].endswith("/storage/" + volume_id)
+    assert client("GET", "/storage/" + volume_id).status_code == 200
+
+
+def test_text_plain_lines_ending_in_lf_cr_create(client: Client) -> None:
+    # pOCCI's OCCI/INFRA/CREATE/005 ends every text/plain line in "\n\r".
+    body = f"{COMPUTE}\n\r" + 'X-OCCI-Attribute: occi.core.title="lfcr"\n\r'
+    created = client("POST", "/compute/", content=body, headers={"Content-Type": "text/plain"})
+    assert created.status_code == 201, created.text
+
+
+def test_re_posting_an_identical_user_mixin_is_200_and_changes_nothing(client: Client) -> None:
+    # pOCCI's OCCI/CORE/CREATE/006 makes `stufik` and never deletes it; a re-run posts it again.
+    headers = {"Content-Type": "text/plain"}
+    first = client("POST", "/-/", content=f"Category: {STUFIK}\n", headers=headers)
+    assert first.status_code == 200, first.text
+    before = client("GET", "/-/", headers={"Accept": "text/plain"}).text
+    again = client("POST", "/-/", content=f"Category: {STUFIK}\n", headers=headers)
+    assert again.status_code == 200, again.text
+    assert client("GET", "/-/", headers={"Accept": "text/plain"}).text == before
+    assert before.count("stufik;") == 1
+
+
+@pytest.mark.parametrize(
+    ("changed", "named"),
+    [
+        (STUFIK.replace("extra_large/", "larger/"), "location"),
+        (STUFIK + '; title="Stufik"', "title"),
+        (STUFIK.replace("#resource_tpl", "#os_tpl"), "depends"),
+    ],
+)
+def test_the_same_user_mixin_with_another_definition_stays_409(
+    client: Client, changed: str, named: str
+) -> None:
+    headers = {"Content-Type": "text/plain"}
+    first = client("POST", "/-/", content=f"Category: {STUFIK}\n", headers=headers)
+    assert first.status_code == 200
+    conflict = client("POST", "/-/", content=f"Category: {changed}\n", headers=headers)
+    assert conflict.status_code == 409
+    assert "stufik" in conflict.text and named in conflict.text
+
+
+def test_a_provider_category_cannot_be_posted_as_a_user_mixin(client: Client) -> None:
+    itsy = 'itsy; scheme="http://schemas.openstack.org/template/resource#"; location="/itsy/"'
+    answer = client("POST", "/-/", headers={"Content-Type": "text/occi", "Category": itsy})
+    assert answer.status_code == 409
+    assert "provider category" in answer.text
+
+
+def test_compute_hostname_is_a_plain_string(client: Client) -> None:
+    # The OGF 1.1 script sets `occi.compute.hostname="foo <uuid> bar"` and filters on it.
+    hostname = f"foo {uuid.uuid4()} bar"
+    occi = {"Content-Type": "text/occi", "Accept": "text/occi"}
+    created = client(
+        "POST",
+        "/",
+        headers={
+            **occi,
+            "Category": f'compute;scheme="{INFRA}"',
+            "X-OCCI-Attribute": f'occi.compute.hostname="{hostname}"',
+        },
+    )
+    assert created.status_code == 201, created.text
+    client("POST", "/compute/", headers={**occi, "Category": f'compute;scheme="{INFRA}"'})
+    found = client(
+        "GET",
+        "/compute/",
+        headers={**occi, "X-OCCI-Attribute": f'occi.compute.hostname="{hostname}"'},
+    )
+    assert found.headers["x-occi-location"] == created.headers["location"]
+    update = client(
+        "POST",
+        created.headers["location"].removeprefix(client.base),
+        headers={
+            **occi,
+            "X-OCCI-Attribute": 'occi.compute.hostname="Ünïcode host_name!"'.encode(),
+        },
+    )
+    assert update.status_code == 200, update.text
