@@ -132,3 +132,36 @@ def test_compute_hostname_is_a_plain_string(client: Client) -> None:
         },
     )
     assert update.status_code == 200, update.text
+
+
+def test_an_action_with_a_category_that_does_not_parse_is_taken_from_the_query(
+    client: Client,
+) -> None:
+    # The seed's create_image line: its Category has an unbalanced quote.
+    occi = {"Content-Type": "text/occi"}
+    vm = client("POST", "/compute/", headers={**occi, "Category": COMPUTE[len("Category: ") :]})
+    path = vm.headers["location"].removeprefix(client.base)
+    broken = 'create_image; scheme=" http://schemas.openstack.org/instance/action#; class="action"'
+    answer = client(
+        "POST",
+        path + "?action=create_image",
+        headers=[
+            ("Content-Type", "text/occi"),
+            ("Category", broken),
+            ("X-OCCI-Attribute", 'org.openstack.snapshot.image_name="interop_ware"'),
+        ],
+    )
+    assert answer.status_code == 200, answer.text
+    assert "interop_ware" in answer.text
+    warning = answer.headers["warning"]
+    assert warning.startswith('199 occi-server "ignored category header: unterminated quoted')
+    assert 'create_image; scheme=\\" http' in warning
+    # A Category that parses but names another action is still a 400.
+    other = 'stop; scheme="http://schemas.ogf.org/occi/infrastructure/compute/action#"'
+    mismatch = client(
+        "POST", path + "?action=start", headers={**occi, "Category": other + '; class="action"'}
+    )
+    assert mismatch.status_code == 400
+    assert "does not match ?action=start" in mismatch.text
+    # Outside actions a Category that does not parse stays a 400.
+    assert client("POST", path, headers={**occi, "Category": broken}).status_code == 400

@@ -181,3 +181,32 @@ def test_text_plain_location_lines_may_be_comma_separated() -> None:
     body = b"X-OCCI-Location: http://h/compute/1, http://h/compute/2\nX-OCCI-Location: /c/3\n"
     request = parse_text_plain([], body)
     assert request.locations == ["http://h/compute/1", "http://h/compute/2", "/c/3"]
+
+
+SEED_CREATE_IMAGE = (
+    'create_image; scheme=" http://schemas.openstack.org/instance/action#; class="action"'
+)
+
+
+def test_an_action_request_sets_a_category_that_does_not_parse_aside() -> None:
+    headers = [
+        ("Category", SEED_CREATE_IMAGE),
+        ("X-OCCI-Attribute", 'org.openstack.snapshot.image_name="awesome_ware"'),
+    ]
+    request = parse_text_occi(headers, b"", set_aside_categories=True)
+    assert request.categories == []
+    assert request.attributes == {"org.openstack.snapshot.image_name": "awesome_ware"}
+    assert len(request.ignored) == 1
+    assert request.ignored[0].startswith("Category header: unterminated quoted string")
+    # Without the action's leniency the same request is a 400 naming the header.
+    with pytest.raises(BadRequest, match=r"^Category header: unterminated quoted string"):
+        parse_text_occi(headers, b"")
+
+
+def test_set_aside_keeps_the_categories_that_parse_and_other_errors() -> None:
+    body = f"Category: {SEED_CREATE_IMAGE}\nCategory: {KIND}\n".encode()
+    request = parse_text_plain([], body, set_aside_categories=True)
+    assert [c.term for c in request.categories] == ["compute"]
+    assert request.ignored[0].startswith("body line 1 (Category): unterminated")
+    with pytest.raises(BadRequest, match="bad value"):
+        parse_text_plain([], b"X-OCCI-Attribute: a.b=unquoted\n", set_aside_categories=True)

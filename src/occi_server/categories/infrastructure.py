@@ -213,10 +213,11 @@ STORAGELINK_KIND = Kind(
     parent=LINK,
     location="/storage/link/",
     attributes=(
+        # "as defined by the OCCI service provider" (GFD.224): the cloud picks one when the
+        # client gives none (pOCCI's INFRA/CREATE/005 links a storage inline without one).
         Attribute(
             name="occi.storagelink.deviceid",
-            required=True,
-            description="Device id in the guest, e.g. /dev/vdc",
+            description="Device id in the guest, e.g. /dev/vdc (chosen by the cloud if omitted)",
         ),
         Attribute(name="occi.storagelink.mountpoint", description="Mount point in the guest"),
         *_state("occi.storagelink"),

@@ -125,7 +125,12 @@ class Engine:
         if request.parsed is not None:  # HTML console form post (http/console.py)
             parsed = request.parsed
         else:
-            parser = negotiate.parser_for(request.header("content-type") if request.body else None)
+            # An action named in the query survives a Category that does not parse (the
+            # seed's create_image line): what was set aside comes back in a Warning.
+            parser = negotiate.parser_for(
+                request.header("content-type") if request.body else None,
+                action=request.method == "POST" and "action" in request.params,
+            )
             parsed = parser(request.headers, request.body)
         if len(parsed.locations) > self.limits.max_locations:
             raise PayloadTooLarge(
@@ -169,4 +174,15 @@ class Engine:
                 catalogue_key=(ctx.project_id, version),
             )
             expected = None if request.method in READS else if_match(request)
-            return handler(Call(op, route, request, occi, renderer, expected, self.shared))
+            result = handler(Call(op, route, request, occi, renderer, expected, self.shared))
+            result.headers.extend(
+                ("Warning", _warning(f"ignored {text}; the action is the one ?action= names"))
+                for text in occi.ignored
+            )
+            return result
+
+
+def _warning(text: str) -> str:
+    """RFC 7234 §5.5: `199 <agent> "<text>"` (199: miscellaneous warning)."""
+    quoted = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'199 occi-server "{quoted}"'

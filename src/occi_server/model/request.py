@@ -58,6 +58,8 @@ class OcciRequest:
     attributes: dict[str, Any] = field(default_factory=dict)
     links: list[LinkRef] = field(default_factory=list)
     locations: list[str] = field(default_factory=list)
+    # Structures a lenient parse set aside, each with why (answered in a `Warning` header).
+    ignored: list[str] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:

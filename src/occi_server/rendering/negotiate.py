@@ -62,14 +62,25 @@ def media_type_of(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
-def parser_for(content_type: str | None, *, has_body: bool = True) -> Parser:
-    """The parser for a request's Content-Type; header-only when there is no body to read."""
+def parser_for(content_type: str | None, *, has_body: bool = True, action: bool = False) -> Parser:
+    """The parser for a request's Content-Type; header-only when there is no body to read.
+
+    `action`: the request's query names an action, so the text parsers set aside a Category
+    they cannot parse (OcciRequest.ignored) rather than refuse the request.
+    """
     if not has_body or content_type is None or not media_type_of(content_type):
-        return parse_headers_only
-    parser = PARSERS.get(media_type_of(content_type)) or _first_listed(content_type)
-    if parser is None:
-        raise UnsupportedMediaType(f"unsupported Content-Type {clip(content_type)!r}")
+        parser: Parser = parse_headers_only
+    else:
+        found = PARSERS.get(media_type_of(content_type)) or _first_listed(content_type)
+        if found is None:
+            raise UnsupportedMediaType(f"unsupported Content-Type {clip(content_type)!r}")
+        parser = found
+    if action and parser in _SETS_ASIDE:
+        return functools.partial(parser, set_aside_categories=True)  # type: ignore[call-arg]
     return parser
+
+
+_SETS_ASIDE: tuple[Parser, ...] = (parse_headers_only, parse_text_occi, parse_text_plain)
 
 
 def _first_listed(content_type: str) -> Parser | None:

@@ -39,12 +39,27 @@ STRUCTURES: dict[str, str] = {
 
 
 class _Collector:
-    """Accumulates structures from any number of header values and body lines."""
+    """Accumulates structures from any number of header values and body lines.
 
-    def __init__(self) -> None:
+    With `set_aside_categories` (action requests, whose query already names the action), a
+    Category header or line that does not parse is recorded in `ignored` instead of failing
+    the request; the service then takes the action from the query.
+    """
+
+    def __init__(self, set_aside_categories: bool = False) -> None:
         self.request = OcciRequest()
+        self.set_aside_categories = set_aside_categories
 
     def add(self, structure: str, value: str, where: str) -> None:
+        if structure == CATEGORY and self.set_aside_categories:
+            try:
+                check_text(value, where)
+                parsed = [category_value(m, where) for m in split_values(value, where)]
+            except BadRequest as error:
+                self.request.ignored.append(error.message)
+                return
+            self.request.categories.extend(parsed)
+            return
         check_text(value, where)
         for member in split_values(value, where):
             self.add_member(structure, member, where)
@@ -102,21 +117,27 @@ def _body_lines(body: bytes) -> Iterator[tuple[int, str]]:
             yield number, line
 
 
-def parse_headers_only(headers: Headers, body: bytes = b"") -> OcciRequest:
+def parse_headers_only(
+    headers: Headers, body: bytes = b"", *, set_aside_categories: bool = False
+) -> OcciRequest:
     """The OCCI structures in the request headers; the body is ignored."""
-    collector = _Collector()
+    collector = _Collector(set_aside_categories)
     _read_headers(collector, headers)
     return collector.request
 
 
-def parse_text_occi(headers: Headers, body: bytes) -> OcciRequest:
+def parse_text_occi(
+    headers: Headers, body: bytes, *, set_aside_categories: bool = False
+) -> OcciRequest:
     """text/occi: everything is in the headers (the body, `OK` or empty, is ignored)."""
-    return parse_headers_only(headers, body)
+    return parse_headers_only(headers, body, set_aside_categories=set_aside_categories)
 
 
-def parse_text_plain(headers: Headers, body: bytes) -> OcciRequest:
+def parse_text_plain(
+    headers: Headers, body: bytes, *, set_aside_categories: bool = False
+) -> OcciRequest:
     """text/plain and text/occi+plain: `Name: value` body lines, plus the header structures."""
-    collector = _Collector()
+    collector = _Collector(set_aside_categories)
     _read_headers(collector, headers)
     for number, line in _body_lines(body):
         name, colon, value = line.partition(":")

@@ -16,6 +16,7 @@ from .conftest import (
     compute,
     inline,
     interface,
+    link,
     network,
     plain_link,
     storage,
@@ -38,6 +39,24 @@ def test_a_storagelink_attaches_a_volume_and_shows_on_the_compute(backend: Local
         (attached.location, volume.location, infra.STORAGE)
     ]
     assert (as_link(got).source, as_link(got).source_kind) == (vm.location, infra.COMPUTE)
+
+
+def test_a_storagelink_without_device_gets_the_next_free_one(backend: LocalBackend) -> None:
+    # GFD.224: the device id is "as defined by the OCCI service provider"; pOCCI sends none.
+    with backend.session(A) as s:
+        vm = s.create_entity(compute())
+        first, second = s.create_entity(storage()), s.create_entity(storage())
+        s.create_entity(link(infra.STORAGELINK_KIND, vm.location, first.location))
+        s.create_entity(storagelink(vm.location, second.location, "/dev/vdd"))
+        third = s.create_entity(storage())
+        chosen = s.create_entity(link(infra.STORAGELINK_KIND, vm.location, third.location))
+    assert chosen.attributes["occi.storagelink.deviceid"] == "/dev/vdc"
+    with backend.session(A) as s:
+        devices = [
+            ln.attributes["occi.storagelink.deviceid"]
+            for ln in as_resource(s.get_entity(vm.location)).links
+        ]
+    assert sorted(devices) == ["/dev/vdb", "/dev/vdc", "/dev/vdd"]
 
 
 def test_a_volume_can_be_attached_only_once(backend: LocalBackend) -> None:

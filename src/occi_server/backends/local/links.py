@@ -17,6 +17,7 @@ from occi_server.model import Kind, Mixin
 
 INTERFACE = "occi.networkinterface.interface"
 MAC = "occi.networkinterface.mac"
+DEVICE = "occi.storagelink.deviceid"
 IF_ADDRESS = "occi.networkinterface.address"
 IF_GATEWAY = "occi.networkinterface.gateway"
 IF_ALLOCATION = "occi.networkinterface.allocation"
@@ -63,6 +64,8 @@ def create_link(scope: Scope, link: NewLink) -> store.EntityRecord:
         assert target_row is not None
         _check_detached(scope, target_row)
         attributes["occi.storagelink.state"] = "active"
+        if not attributes.get(DEVICE):
+            attributes[DEVICE] = _next_device(scope, source)
     elif kind == infra.NETWORKINTERFACE:
         attributes.setdefault(INTERFACE, _next_interface(scope, source))
         attributes.setdefault(MAC, _unique_mac(scope))
@@ -162,6 +165,22 @@ def _next_interface(scope: Scope, compute: store.EntityRecord) -> str:
     while f"eth{index}" in names:
         index += 1
     return f"eth{index}"
+
+
+def _next_device(scope: Scope, compute: store.EntityRecord) -> str:
+    """The first free /dev/vdX after the root disk, as Nova picks one when none is asked for."""
+    used = {
+        str(attrs.get(DEVICE))
+        for attrs in scope.db.scalars(
+            select(EntityRow.attributes).where(
+                EntityRow.source_pk == compute.pk, EntityRow.kind == infra.STORAGELINK
+            )
+        )
+    }
+    for letter in "bcdefghijklmnopqrstuvwxyz":
+        if f"/dev/vd{letter}" not in used:
+            return f"/dev/vd{letter}"
+    raise Conflict(f"{compute.location}: no free device name for another volume")
 
 
 def _unique_mac(scope: Scope) -> str:
