@@ -191,6 +191,11 @@ def serve(config: Config, config_path: str | None) -> int:
         build_openstack(config.server.auth)[0].close()
     else:
         upgrade(config.database_url)  # once, before any worker starts
+    # A taken port fails here, in one line, before anything says "serving" or prints a token.
+    problem = _cannot_listen(config.server.host, config.server.port)
+    if problem is not None:
+        print(f"occi-server: {problem}", file=sys.stderr)
+        return 1
     if config.server.auth == "none":
         log.warning("authentication is OFF (--auth none): every caller acts as project 'default'")
     elif config.server.auth == "token":
@@ -302,6 +307,22 @@ def _first_start(config: Config) -> None:
     print(
         f'  curl -H "X-Auth-Token: $OCCI_TOKEN" http://{host}:{config.server.port}/-/', flush=True
     )
+
+
+def _cannot_listen(host: str, port: int) -> str | None:
+    """Why the address cannot be listened on (bound by another program, not ours to use...),
+    or None. A bind probe without SO_REUSEPORT: a server sharing the port that way counts."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no obstacle
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            cause = (error.strerror or str(error)).lower()
+            return f"cannot listen on {host}:{port}: {cause}"
+    return None
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 from pathlib import Path
 
@@ -141,3 +142,25 @@ def test_catalogue_comes_from_the_config_file(tmp_path: Path) -> None:
         assert got.attr("occi.compute.memory") == "0.5"
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_taken_port_fails_in_one_line_before_serving(tmp_path: Path, workers: str) -> None:
+    import socket
+    import subprocess
+
+    from tests.support.server import BIN
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        result = subprocess.run(
+            [str(BIN), "serve", "--port", str(port), "--workers", workers,
+             "--database", f"sqlite:///{tmp_path / 'taken.sqlite'}"],
+            capture_output=True, text=True, timeout=60, check=False,
+            env={**os.environ, "OCCI_DATA_DIR": str(tmp_path)},
+        )  # fmt: skip
+    assert result.returncode != 0
+    said = (result.stdout + result.stderr).strip().splitlines()
+    assert said == [f"occi-server: cannot listen on 127.0.0.1:{port}: address already in use"]
