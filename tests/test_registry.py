@@ -69,7 +69,7 @@ def test_template_defaults_override_kind_definitions_but_keep_their_typing() -> 
     definitions = registry.attribute_definitions(compute, [small])
     cores = definitions["occi.compute.cores"]
     assert cores.default == 2
-    assert cores.minimum == 1  # the kind's rule survives
+    assert cores.description == "Number of virtual CPU cores"  # the kind's definition survives
     assert registry.depends_on(small, infra.RESOURCE_TPL)
     assert "occi.core.title" in definitions  # inherited from core#entity
 

@@ -165,3 +165,40 @@ def test_an_action_with_a_category_that_does_not_parse_is_taken_from_the_query(
     assert "does not match ?action=start" in mismatch.text
     # Outside actions a Category that does not parse stays a 400.
     assert client("POST", path, headers={**occi, "Category": broken}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "attribute",
+    ["occi.compute.share=-3", "occi.compute.cores=2048", 'occi.compute.hostname="a b_c!"'],
+)
+def test_no_range_or_pattern_the_spec_does_not_define(client: Client, attribute: str) -> None:
+    occi = {"Content-Type": "text/occi", "Category": COMPUTE[len("Category: ") :]}
+    created = client("POST", "/compute/", headers={**occi, "X-OCCI-Attribute": attribute})
+    assert created.status_code == 201, created.text
+
+
+@pytest.mark.parametrize(
+    ("attribute", "culprit"),
+    [
+        ('occi.compute.architecture="arm"', "occi.compute.architecture"),
+        ("occi.compute.cores=1.5", "occi.compute.cores"),
+        ('occi.compute.state="sleepy"', "occi.compute.state"),
+    ],
+)
+def test_the_checks_the_spec_defines_stay(client: Client, attribute: str, culprit: str) -> None:
+    occi = {"Content-Type": "text/occi", "Category": COMPUTE[len("Category: ") :]}
+    refused = client("POST", "/compute/", headers={**occi, "X-OCCI-Attribute": attribute})
+    assert refused.status_code == 400
+    assert culprit in refused.text
+
+
+def test_network_vlan_and_label_keep_the_spec_types(client: Client) -> None:
+    network = f'network; scheme="{INFRA}"; class="kind"'
+    occi = {"Content-Type": "text/occi", "Category": network}
+    for attribute, status in [
+        ("occi.network.vlan=4096", 400),  # 802.1q
+        ('occi.network.label="two words"', 400),  # a Token
+        ('occi.network.label="external-dmz"', 201),
+    ]:
+        answer = client("POST", "/network/", headers={**occi, "X-OCCI-Attribute": attribute})
+        assert answer.status_code == status, (attribute, answer.text)

@@ -94,7 +94,6 @@ RESIZE = _action(
         name="size",
         type=AttributeType.FLOAT,
         required=True,
-        minimum=0.0,
         description="New size in GiB",
     ),
 )
@@ -118,7 +117,6 @@ COMPUTE_KIND = Kind(
         Attribute(
             name="occi.compute.cores",
             type=AttributeType.INTEGER,
-            minimum=1,
             description="Number of virtual CPU cores",
         ),
         # A String in GFD.184/224: no pattern. A cloud that needs a DNS name derives one (Nova
@@ -127,19 +125,16 @@ COMPUTE_KIND = Kind(
         Attribute(
             name="occi.compute.share",
             type=AttributeType.INTEGER,
-            minimum=0,
             description="Relative CPU share",
         ),
         Attribute(
             name="occi.compute.memory",
             type=AttributeType.FLOAT,
-            minimum=0.0,
             description="Memory in GiB",
         ),
         Attribute(
             name="occi.compute.speed",
             type=AttributeType.FLOAT,
-            minimum=0.0,
             description="CPU clock in GHz (OCCI 1.1)",
         ),
         *_state("occi.compute", ("active", "inactive", "suspended", "error")),
@@ -158,7 +153,6 @@ STORAGE_KIND = Kind(
             name="occi.storage.size",
             type=AttributeType.FLOAT,
             required=True,
-            minimum=0.0,
             description="Size in GiB",
         ),
         *_state("occi.storage", ("online", "offline", "error"), default="offline"),

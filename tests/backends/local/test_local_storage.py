@@ -69,3 +69,10 @@ def test_setting_a_smaller_size_is_refused_like_the_resize_action(
 def test_a_volume_needs_a_size(backend: LocalBackend) -> None:
     with backend.session(A) as s, pytest.raises(BadRequest, match=r"occi.storage.size"):
         s.create_entity(storage(None))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("size", [0.0, -1.5])
+def test_this_cloud_needs_a_positive_size(backend: LocalBackend, size: float) -> None:
+    # OCCI types occi.storage.size as a Float with no range; the range is this cloud's.
+    with backend.session(A) as s, pytest.raises(BadRequest, match=r"size above 0 GiB"):
+        s.create_entity(storage(size))

@@ -43,6 +43,9 @@ class StorageRules(KindRules):
     ) -> list[Mixin]:
         if attributes.get(SIZE) is None:
             raise BadRequest(f"attribute {SIZE} is required")
+        # OCCI types the size as any Float; a volume of this cloud (as of Cinder) needs one > 0.
+        if float(attributes[SIZE]) <= 0:
+            raise BadRequest(f"attribute {SIZE}: this cloud's volumes need a size above 0 GiB")
         # OCCI starts storage offline; a new Cinder volume is "available" (usable at once):
         # we mirror Cinder and call that online.
         assert LIFECYCLE.create is not None
