@@ -202,3 +202,36 @@ def test_network_vlan_and_label_keep_the_spec_types(client: Client) -> None:
     ]:
         answer = client("POST", "/network/", headers={**occi, "X-OCCI-Attribute": attribute})
         assert answer.status_code == status, (attribute, answer.text)
+
+
+ACTION = "http://schemas.ogf.org/occi/infrastructure/compute/action#"
+
+
+def _state(client: Client, url: str) -> str:
+    text = client("GET", url.removeprefix(client.base), headers={"Accept": "text/plain"}).text
+    return text.split('occi.compute.state="', 1)[1].split('"', 1)[0]
+
+
+def test_collection_actions_leave_members_already_in_the_target_state(client: Client) -> None:
+    occi = {"Content-Type": "text/occi", "Accept": "text/occi"}
+    made = [
+        client("POST", "/compute/", headers={**occi, "Category": f'compute;scheme="{INFRA}"'})
+        for _ in range(2)
+    ]
+    first, second = (m.headers["location"] for m in made)
+    stop = {**occi, "Category": f'stop; scheme="{ACTION}"; class="action"'}
+    assert client("POST", second.removeprefix(client.base) + "?action=stop", headers=stop)
+    # One active, one already inactive: stop on the collection is 200 and stops the other.
+    assert client("POST", "/compute/?action=stop", headers=stop).status_code == 200
+    assert [_state(client, u) for u in (first, second)] == ["inactive", "inactive"]
+    # The OGF 1.1 script starts its computes whatever their state, with no class: 200.
+    start = {**occi, "Category": f'start; scheme="{ACTION}"'}
+    assert client("POST", "/compute/?action=start", headers=start).status_code == 200
+    assert client("POST", "/compute/?action=start", headers=start).status_code == 200
+    assert [_state(client, u) for u in (first, second)] == ["active", "active"]
+    # A member the action cannot apply to: 409 naming the state, and nobody changes.
+    assert client("POST", first.removeprefix(client.base) + "?action=stop", headers=stop)
+    save = {**occi, "Category": f'save; scheme="{ACTION}"; class="action"'}
+    refused = client("POST", "/compute/?action=save", headers=save)
+    assert refused.status_code == 409 and "inactive" in refused.text
+    assert [_state(client, u) for u in (first, second)] == ["inactive", "active"]

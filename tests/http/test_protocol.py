@@ -193,8 +193,14 @@ def test_action_not_defined_is_400_and_state_conflict_is_409(plain: OcciClient) 
     state = parse(plain.get(path)).attr("occi.compute.state")
     first, second = (STOP, "stop") if state == "active" else (START, "start")
     assert plain.post(path, params={"action": second}, categories=[first]).status_code == 200
+    # The same action again: its target state holds, so 200 and nothing changes (issue 12).
     again = plain.post(path, params={"action": second}, categories=[first])
-    assert again.status_code == 409
+    assert again.status_code == 200
+    plain.post(path, params={"action": "stop"}, categories=[STOP])
+    suspend = f'suspend; scheme="{INFRA[:-1]}/compute/action#"; class="action"'
+    refused = plain.post(path, params={"action": "suspend"}, categories=[suspend])
+    assert refused.status_code == 409
+    assert "suspend" in refused.text and "inactive" in refused.text
 
 
 def test_action_on_a_collection_applies_to_every_member(plain: OcciClient) -> None:

@@ -64,6 +64,7 @@ COMPUTE = Lifecycle(
             busy="stopping",
             done="stopped",
             task="powering-off",
+            idle=(SHUTOFF,),  # as EC2 and systemctl: the asked-for state already holds
         ),
         Step(
             action=infra.RESTART.type_id,
@@ -81,6 +82,7 @@ COMPUTE = Lifecycle(
             busy="suspending",
             done="suspended",
             task="suspending",
+            idle=(SUSPENDED,),
         ),
         Step(
             action=infra.SAVE.type_id,
@@ -109,6 +111,7 @@ STORAGE = Lifecycle(
             target=ONLINE,
             busy="going online",
             done="online",
+            idle=(ONLINE,),
         ),
         Step(
             action=infra.OFFLINE.type_id,
@@ -116,6 +119,7 @@ STORAGE = Lifecycle(
             target=OFFLINE,
             busy="going offline",
             done="offline",
+            idle=(OFFLINE,),
         ),
         Step(
             action=infra.BACKUP.type_id,
@@ -156,6 +160,7 @@ NETWORK = Lifecycle(
             target=UP_STATE,
             busy="going up",
             done="up",
+            idle=(UP_STATE,),
         ),
         Step(
             action=infra.DOWN.type_id,
@@ -163,6 +168,7 @@ NETWORK = Lifecycle(
             target=DOWN_STATE,
             busy="going down",
             done="down",
+            idle=(DOWN_STATE,),
         ),
     ),
 )

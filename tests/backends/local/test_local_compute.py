@@ -94,7 +94,6 @@ def test_state_machine_transitions(backend: LocalBackend, actions: list[str], st
 @pytest.mark.parametrize(
     ("first", "refused", "state"),
     [
-        (STOP, STOP, "inactive"),
         (STOP, SUSPEND, "inactive"),
         (SUSPEND, RESTART, "suspended"),
         (STOP, SAVE, "inactive"),
@@ -182,6 +181,21 @@ def test_start_on_an_active_compute_answers_and_changes_nothing(backend: LocalBa
         again = s.invoke_action(vm.location, START, {})
     assert isinstance(again, type(vm)) and again.version == vm.version
     assert again.attributes == vm.attributes
+
+
+@pytest.mark.parametrize(("action", "state"), [(STOP, "inactive"), (SUSPEND, "suspended")])
+def test_an_action_whose_target_state_holds_changes_nothing(
+    backend: LocalBackend, action: str, state: str
+) -> None:
+    # As EC2 and systemctl: stop on a stopped compute is a success that does nothing.
+    with backend.session(A) as s:
+        location = s.create_entity(compute()).location
+        s.invoke_action(location, action, {})
+        before = s.get_entity(location)
+        s.invoke_action(location, action, {})
+        after = s.get_entity(location)
+    assert after.attributes["occi.compute.state"] == state
+    assert (after.version, after.attributes) == (before.version, before.attributes)
 
 
 def test_reboot_is_a_restart_in_nova_terms(backend: LocalBackend) -> None:

@@ -26,7 +26,7 @@ def test_storage_goes_offline_and_online_again(backend: LocalBackend) -> None:
     assert online is not None and online.attributes["occi.storage.state"] == "online"
 
 
-@pytest.mark.parametrize("action", [BACKUP, SNAPSHOT, OFFLINE])
+@pytest.mark.parametrize("action", [BACKUP, SNAPSHOT])
 def test_actions_needing_an_online_volume_conflict_when_offline(
     backend: LocalBackend, action: str
 ) -> None:
@@ -76,3 +76,14 @@ def test_this_cloud_needs_a_positive_size(backend: LocalBackend, size: float) ->
     # OCCI types occi.storage.size as a Float with no range; the range is this cloud's.
     with backend.session(A) as s, pytest.raises(BadRequest, match=r"size above 0 GiB"):
         s.create_entity(storage(size))
+
+
+def test_online_on_online_and_offline_on_offline_change_nothing(backend: LocalBackend) -> None:
+    with backend.session(A) as s:
+        location = s.create_entity(storage()).location
+        for action, changes in ((ONLINE, False), (OFFLINE, True), (OFFLINE, False)):
+            before = s.get_entity(location)
+            s.invoke_action(location, action, {})
+            after = s.get_entity(location)
+            assert (after.version != before.version) is changes, action
+    assert after.attributes["occi.storage.state"] == "offline"
