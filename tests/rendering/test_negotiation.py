@@ -170,3 +170,13 @@ def test_supported_media_types_start_with_the_default() -> None:
     supported = supported_media_types()
     assert supported[0] == "text/plain"
     assert {"text/occi", "text/occi+plain", "text/uri-list"} <= set(supported)
+
+
+def test_content_type_lines_that_disagree_are_415_one_line_may_list() -> None:
+    from occi_server.rendering.negotiate import content_type_of
+
+    assert content_type_of([]) is None
+    assert content_type_of(["text/plain,text/occi"]) == "text/plain,text/occi"
+    assert content_type_of(["text/plain", " text/plain"]) == "text/plain"
+    with pytest.raises(UnsupportedMediaType, match="contradictory Content-Type"):
+        content_type_of(["text/plain", "application/occi+json"])

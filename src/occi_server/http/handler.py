@@ -127,8 +127,9 @@ class Engine:
         else:
             # An action named in the query survives a Category that does not parse (the
             # seed's create_image line): what was set aside comes back in a Warning.
+            types = [v for n, v in request.headers if n == "content-type"]
             parser = negotiate.parser_for(
-                request.header("content-type") if request.body else None,
+                negotiate.content_type_of(types) if request.body else None,
                 action=request.method == "POST" and "action" in request.params,
             )
             parsed = parser(request.headers, request.body)

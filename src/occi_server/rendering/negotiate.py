@@ -83,6 +83,16 @@ def parser_for(content_type: str | None, *, has_body: bool = True, action: bool 
 _SETS_ASIDE: tuple[Parser, ...] = (parse_headers_only, parse_text_occi, parse_text_plain)
 
 
+def content_type_of(values: list[str]) -> str | None:
+    """The request's Content-Type from its Content-Type header lines: one line may list media
+    types (read by `parser_for`), but lines that disagree are contradictory: 415."""
+    distinct = list(dict.fromkeys(v.strip() for v in values))
+    if len(distinct) > 1:
+        shown = clip(" | ".join(distinct))
+        raise UnsupportedMediaType(f"contradictory Content-Type headers {shown!r}")
+    return distinct[0] if distinct else None
+
+
 def _first_listed(content_type: str) -> Parser | None:
     """`text/plain,text/occi` (a list, as some provisioning clients send): the first media type
     of the list that we parse. Not a Content-Type RFC 9110 allows, but its meaning is plain."""
