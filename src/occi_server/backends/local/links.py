@@ -170,12 +170,8 @@ def _next_interface(scope: Scope, compute: store.EntityRecord) -> str:
 def _next_device(scope: Scope, compute: store.EntityRecord) -> str:
     """The first free /dev/vdX after the root disk, as Nova picks one when none is asked for."""
     used = {
-        str(attrs.get(DEVICE))
-        for attrs in scope.db.scalars(
-            select(EntityRow.attributes).where(
-                EntityRow.source_pk == compute.pk, EntityRow.kind == infra.STORAGELINK
-            )
-        )
+        str(link.attributes.get(DEVICE))
+        for link in store.links_from(scope, compute, infra.STORAGELINK)
     }
     for letter in "bcdefghijklmnopqrstuvwxyz":
         if f"/dev/vd{letter}" not in used:
