@@ -38,6 +38,13 @@ def _auth(auth: AuthLike) -> httpx.Auth | tuple[str, str] | None:
     return TokenAuth(auth) if isinstance(auth, str) else auth
 
 
+def _defaults(request: httpx.Request, headers: httpx.Headers) -> None:
+    """The client's default headers (User-Agent) on a request built outside it."""
+    for name, value in headers.items():
+        if name not in request.headers:
+            request.headers[name] = value
+
+
 def _sync(op: Callable[Concatenate[Operations, P], Op[T]]) -> Callable[Concatenate[Client, P], T]:
     def method(self: Client, /, *args: P.args, **kwargs: P.kwargs) -> T:
         return self._run(op(self.ops, *args, **kwargs))
@@ -103,6 +110,7 @@ class Client:
                     time.sleep(step.seconds)
                     step = op.send(None)
                 else:
+                    _defaults(step, self.http.headers)
                     try:
                         response = self.http.send(step)
                     except httpx.TransportError as error:
@@ -172,6 +180,7 @@ class AsyncClient:
                     await asyncio.sleep(step.seconds)
                     step = op.send(None)
                 else:
+                    _defaults(step, self.http.headers)
                     try:
                         response = await self.http.send(step)
                     except httpx.TransportError as error:

@@ -8,6 +8,7 @@ for `Category`, comma-joined or repeated values, optional spaces around `;` and 
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -114,7 +115,10 @@ def render_value(value: Any) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"cannot render {value} in OCCI text")
-        return repr(value)
+        out = repr(value)
+        if "e" in out or "E" in out:  # the ABNF's number has no exponent
+            out = format(Decimal(out), "f")
+        return out if "." in out else out + ".0"
     if isinstance(value, str):
         return quote(value)
     import json
