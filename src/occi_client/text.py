@@ -8,9 +8,9 @@ for `Category`, comma-joined or repeated values, optional spaces around `;` and 
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 import re
 from collections.abc import Iterable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import httpx
