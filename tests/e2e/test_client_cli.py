@@ -306,6 +306,24 @@ def test_console_script(
     assert "occi.compute.state" in shown.stdout and "active" in shown.stdout
     completion = run("completion", "bash")
     assert completion.returncode == 0 and "complete " in completion.stdout
+    # What the completion script asks for: argcomplete's protocol, answered on fd 8
+    line = "occi compute cr"
+    completed = subprocess.run(
+        ["bash", "-c", '"$0" 8>&1 9>/dev/null', str(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        env={
+            **env,
+            "_ARGCOMPLETE": "1",
+            "_ARGCOMPLETE_IFS": " ",
+            "COMP_LINE": line,
+            "COMP_POINT": str(len(line)),
+        },
+    )
+    assert completed.stdout.split() == ["create"], completed.stderr
     unauthorized = subprocess.run(
         [str(script), "discover"],
         capture_output=True,
