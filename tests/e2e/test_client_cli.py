@@ -4,6 +4,7 @@ main() in this process (fast); test_console_script runs the installed `occi` exe
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -333,3 +334,52 @@ def test_console_script(
         check=False,
     )
     assert unauthorized.returncode == 1 and unauthorized.stderr.startswith("occi: 401 ")
+
+
+def test_contextualization_and_debug(occi: Occi, tmp_path: Path) -> None:
+    script = tmp_path / "boot.sh"
+    script.write_text("#!/bin/sh\necho hello\n")
+    key = tmp_path / "id.pub"
+    key.write_text("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB3 test@example\n")
+    vm = occi(
+        "compute",
+        "create",
+        "--os-tpl",
+        "cirros",
+        "--resource-tpl",
+        "itsy",
+        "--user-data",
+        str(script),
+        "--ssh-key",
+        str(key),
+    ).strip()
+    attrs = occi.attrs("compute", vm)
+    assert base64.b64decode(attrs["occi.compute.userdata"]) == script.read_bytes()
+    assert attrs["occi.credentials.ssh.publickey"] == key.read_text().strip()
+    # rOCCI-cli's --context, with --debug: requests on stderr, the token masked
+    occi.capsys.readouterr()
+    code = main(
+        [
+            *occi.base,
+            "--action",
+            "create",
+            "--resource",
+            "compute",
+            "--mixin",
+            "os_tpl#cirros",
+            "--mixin",
+            "resource_tpl#itsy",
+            "--context",
+            f"public_key=file://{key}",
+            "--debug",
+        ]
+    )
+    out, err = occi.capsys.readouterr()
+    assert code == 0, err
+    assert "> POST " in err and "< 201 Created" in err
+    assert "x-auth-token: ***" in err.lower() and occi.base[3] not in err
+    shown = occi.json("compute", "show", out.strip())[0]
+    assert "http://schemas.ogf.org/occi/infrastructure/credentials#ssh_key" in shown["mixins"]
+    assert "user_data" in occi(
+        "--action", "create", "--resource", "compute", "--context", "nothing=1", status=2
+    )

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import argcomplete
 from argcomplete.shell_integration import shellcode
 
-from occi_client.cli import commands
+from occi_client.cli import commands, debug
 from occi_client.cli.output import Printer
 from occi_client.cli.parser import build
 from occi_client.cli.settings import UsageError, make_auth
@@ -37,6 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             timeout=args.timeout,
             verify=not args.insecure,
         )
+        if args.debug:
+            debug.install(client.http)
         with client:
             runner = commands.Runner(client, args, Printer(args.output_format))
             if args.noun is None:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import sys
+from pathlib import Path
 from typing import Any
 
 from occi_client.cli.output import Printer
 from occi_client.cli.parser import WAIT
 from occi_client.cli.settings import UsageError, split_pairs, typed_attributes
 from occi_client.client import Client
-from occi_client.model import INFRA, OS_TPL, RESOURCE_TPL, Category, Entity, Link
+from occi_client.model import INFRA, OS_TPL, RESOURCE_TPL, Category, Entity, Link, Model
+from occi_client.text import unquote as text_unquote
 
 # The state an operation leads to, for a bare --wait.
 _AFTER_ACTION = {
@@ -109,10 +112,14 @@ class Runner:
         pairs: list[str],
         links: list[str],
         extra: dict[str, Any] | None = None,
+        contexts: list[str] | None = None,
     ) -> str:
         category = self.client.model.kind(kind)
         resolved = [self.client.model.mixin(m) for m in mixins]
-        values = {**(extra or {}), **self.attributes(pairs, [category, *resolved])}
+        context_mixins, context_values = context(self.client.model, contexts or [])
+        resolved += context_mixins
+        values = {**(extra or {}), **context_values}
+        values.update(self.attributes(pairs, [category, *resolved]))
         location = self.client.create(
             category, mixins=resolved, attributes=values, links=self._links(links)
         )
@@ -177,7 +184,7 @@ def rocci(runner: Runner, args: argparse.Namespace) -> None:
         else:
             runner.out.entities(client.describe_all(resource))
     elif action == "create":
-        runner.create(resource, args.mixin, args.attribute, args.link)
+        runner.create(resource, args.mixin, args.attribute, args.link, contexts=args.context)
     elif action == "update":
         mixins = [client.model.mixin(m) for m in args.mixin]
         client.update(resource, mixins=mixins, attributes=runner.attributes(args.attribute, mixins))
@@ -250,7 +257,12 @@ def _entity(runner: Runner, args: argparse.Namespace, kind: str) -> None:
             extra["occi.storage.size"] = args.size
         if args.title:
             extra["occi.core.title"] = args.title
-        runner.create(kind, mixins, args.attribute, args.link, extra)
+        contexts = []
+        if getattr(args, "user_data", None):
+            contexts.append(f"user_data=file://{args.user_data}")
+        if getattr(args, "ssh_key", None):
+            contexts.append(f"public_key=file://{args.ssh_key}")
+        runner.create(kind, mixins, args.attribute, args.link, extra, contexts)
     elif verb == "update":
         location = runner.location(args.id, kind)
         mixins = [client.model.mixin(m) for m in args.mixin]
@@ -270,6 +282,60 @@ def _entity(runner: Runner, args: argparse.Namespace, kind: str) -> None:
         )
     else:  # trigger, or an action verb
         runner.trigger(runner.location(args.id, kind), args.trigger_action, args.attribute)
+
+
+# rOCCI-cli's --context names -> (mixin, attribute) choices, OCCI 1.2's first, OpenStack's next.
+_CONTEXTS = {
+    "user_data": (
+        ("http://schemas.ogf.org/occi/infrastructure/compute#user_data", "occi.compute.userdata"),
+        (
+            "http://schemas.openstack.org/compute/instance#user_data",
+            "org.openstack.compute.user_data",
+        ),
+    ),
+    "public_key": (
+        (
+            "http://schemas.ogf.org/occi/infrastructure/credentials#ssh_key",
+            "occi.credentials.ssh.publickey",
+        ),
+        (
+            "http://schemas.openstack.org/instance/credentials#public_key",
+            "org.openstack.credentials.publickey.data",
+        ),
+    ),
+}
+
+
+def context(model: Model, pairs: list[str]) -> tuple[list[Category], dict[str, Any]]:
+    """--context user_data=...|public_key=... (a value, or file://PATH) as the mixin the
+    server offers and its attribute; user data goes base64-encoded, as rOCCI-cli sent it."""
+    mixins: list[Category] = []
+    values: dict[str, Any] = {}
+    for name, raw in split_pairs(pairs, "--context"):
+        if name not in _CONTEXTS:
+            raise UsageError(f"--context {name}: user_data or public_key")
+        text = _read_value(raw)
+        found = [(model.get(m), a) for m, a in _CONTEXTS[name] if model.get(m) is not None]
+        if not found:
+            raise UsageError(f"--context {name}: the server offers no mixin for it")
+        mixin, attribute = found[0]
+        assert mixin is not None
+        mixins.append(mixin)
+        if name == "user_data":
+            text = base64.b64encode(text.encode()).decode()
+        values[attribute] = text.strip() if name == "public_key" else text
+    return mixins, values
+
+
+def _read_value(raw: str) -> str:
+    value = text_unquote(raw)
+    if not value.startswith("file://"):
+        return value
+    path = Path(value[len("file://") :]).expanduser()
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"--context: cannot read {path}: {error.strerror}") from error
 
 
 def _template(name: str, base: str) -> str:

@@ -100,6 +100,13 @@ def _global(parser: argparse.ArgumentParser, *, leaf: bool = False) -> None:
         help="do not verify TLS certificates",
     )
     g.add_argument("--timeout", type=float, default=default(60.0), help="seconds per request")
+    g.add_argument(
+        "-d",
+        "--debug",
+        action="store_true",
+        default=default(False),
+        help="show each request and answer on stderr (tokens masked)",
+    )
     o = parser.add_argument_group("output")
     o.add_argument("-o", "--output-format", choices=FORMATS, default=default("plain"))
     o.add_argument(
@@ -141,6 +148,14 @@ def _rocci(parser: argparse.ArgumentParser) -> None:
     )
     g.add_argument("-g", "--trigger-action", help="the action of --action trigger")
     g.add_argument(
+        "-T",
+        "--context",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="create: user_data=... or public_key=... (a value, or file://PATH)",
+    )
+    g.add_argument(
         "-j",
         "--link",
         action="append",
@@ -181,6 +196,9 @@ def _entity_commands(
     if name == "compute":
         create.add_argument("--os-tpl", help="an OS template (term or type id)")
         create.add_argument("--resource-tpl", help="a resource template (term or type id)")
+    if name == "compute":
+        create.add_argument("--user-data", metavar="FILE", help="boot data (user_data mixin)")
+        create.add_argument("--ssh-key", metavar="FILE", help="a public key (ssh_key mixin)")
     if name == "storage":
         create.add_argument("--size", type=float, help="occi.storage.size in GiB")
     _entity_values(create)
