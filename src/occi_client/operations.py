@@ -41,6 +41,7 @@ class Operations:
         self.rendering = r.normalise(rendering)
         self.model: Model | None = None
         self.query_path = QUERY
+        self.server_media: list[str] = []  # the media types the server's `Accept` lists
 
     # --- plumbing -----------------------------------------------------------------------------
 
@@ -52,7 +53,7 @@ class Operations:
         parts = urlsplit(self.url(location))
         return parts.path + (f"?{parts.query}" if parts.query else "")
 
-    def accept(self, listing: bool = False) -> str:
+    def accept(self) -> str:
         if self.rendering is None:
             return r.NEGOTIATE
         return self.rendering
@@ -62,8 +63,7 @@ class Operations:
         in its `Accept` header, else text/plain (which every OCCI server reads)."""
         if self.rendering is not None:
             return self.rendering
-        media = self.model.media_types if self.model else []
-        return r.JSON if r.JSON in media else r.PLAIN
+        return r.JSON if r.JSON in self.server_media else r.PLAIN
 
     def request(
         self,
@@ -114,6 +114,7 @@ class Operations:
             )
         media = [m.strip().split(";")[0] for m in response.headers.get("accept", "").split(",")]
         model = Model(r.read_model(response), [m for m in media if m])
+        self.server_media = model.media_types or self.server_media
         if not filters:
             self.model = model
         return model
@@ -317,10 +318,7 @@ class Operations:
         return self._maybe_entity(response, location)
 
     def _maybe_entity(self, response: httpx.Response, location: str) -> Entity | None:
-        if not response.content.strip() or (
-            response.content.strip() == b"OK"
-            and not (r.media_type(response) == r.OCCI and response.headers.get("category"))
-        ):
+        if not _has_rendering(response):
             return None
         entity = r.read_entity(response)
         if entity is not None:
@@ -344,9 +342,7 @@ class Operations:
         entity = self._maybe_entity(response, location)
         if entity is not None:
             return entity
-        if (response.content.strip() and response.content.strip() != b"OK") or (
-            r.media_type(response) == r.OCCI and response.headers.get("category")
-        ):
+        if _has_rendering(response):
             return r.read_categories(response) or None
         return None
 
@@ -467,3 +463,15 @@ class Operations:
                     f"{location}: still {value!r} after {timeout:g} s (waited for {states_text})"
                 )
             yield Sleep(interval)
+
+
+def _has_rendering(response: httpx.Response) -> bool:
+    """Whether an answer renders something: text/occi puts it in headers (body `OK`), the other
+    renderings in the body."""
+    if r.media_type(response) == r.OCCI:
+        return any(
+            name.lower() in ("category", "x-occi-category", "x-occi-attribute")
+            for name in response.headers
+        )
+    body = response.content.strip()
+    return bool(body) and body != b"OK"
