@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 CategoryClass = Literal["kind", "mixin", "action"]
 
@@ -216,16 +217,17 @@ class Model:
         return self.kind(LINK_KIND)
 
     def kind_at(self, location: str) -> Category | None:
-        """The kind whose collection holds `location` (a path), the longest match."""
-        best: Category | None = None
+        """The kind whose collection holds `location` (a path), the longest match; kind
+        locations may be URLs (ooi)."""
+        best: tuple[int, Category] | None = None
         for kind in self.kinds:
-            if kind.location and location.startswith(kind.location):
-                rest = location[len(kind.location) :]
-                if "/" not in rest and (
-                    best is None or len(kind.location) > len(best.location or "")
-                ):
-                    best = kind
-        return best
+            if not kind.location:
+                continue
+            prefix = urlsplit(kind.location).path if "://" in kind.location else kind.location
+            inside = location.startswith(prefix) and "/" not in location[len(prefix) :]
+            if inside and (best is None or len(prefix) > best[0]):
+                best = (len(prefix), kind)
+        return best[1] if best else None
 
     def _one(self, name: str, pool: list[Category], what: str) -> Category:
         for category in pool:

@@ -222,6 +222,8 @@ class Operations:
             self.request("GET", location, filters=filters, params=params or None)
         )
         entities = r.read_entities(response)
+        if any(e.location is None for e in entities):
+            yield from self._model()  # to place them in their kind's collection
         for entity in entities:
             self._place(entity)
         return entities

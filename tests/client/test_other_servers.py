@@ -81,3 +81,26 @@ def test_a_rocci_like_server_in_text() -> None:
         assert entity.kind == INFRA + "compute"
         assert [x.kind for x in entity.links] == [INFRA + "storagelink", INFRA + "networkinterface"]
         assert client.trigger(entity.location, "stop", {"method": "poweroff"}) is None
+
+
+def test_ooi_like_links_find_the_targets_kind_in_url_locations() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path.endswith("/-/"):
+            model = {
+                "kinds": [
+                    {"term": "storage", "scheme": INFRA, "location": f"{OOI}/storage/"},
+                    {"term": "storagelink", "scheme": INFRA, "location": f"{OOI}/storagelink/"},
+                ]
+            }
+            return httpx.Response(200, json=model, headers={"Content-Type": "application/json"})
+        return httpx.Response(201, headers={"Location": f"{OOI}/storagelink/l1"})
+
+    with Client(OOI, rendering="json", transport=httpx.MockTransport(handler)) as client:
+        made = client.link(f"{OOI}/compute/1", f"{OOI}/storage/2")
+    assert made == f"{OOI}/storagelink/l1"
+    assert seen[-1].url.path == "/ooiv1/storagelink/"
+    body = seen[-1].read().decode()
+    assert '"target": {"location": "/ooiv1/storage/2", "kind": "' + INFRA + 'storage"}' in body

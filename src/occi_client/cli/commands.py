@@ -58,8 +58,11 @@ class Runner:
         if wanted is None:
             return
         state = default if wanted == WAIT else wanted
-        if state is None:
-            raise UsageError("--wait: give the state to wait for (--wait active)")
+        if state is None:  # the operation is done; only the waiting has no target
+            sys.stderr.write(
+                "occi: --wait: no state known to follow this; give one (--wait STATE)\n"
+            )
+            return
         entity = self.client.wait(location, state, timeout=self.args.wait_timeout)
         # On stderr: stdout stays what scripts read (the location of what was created).
         sys.stderr.write(f"{entity.location}: {entity.state}\n")
