@@ -4,10 +4,15 @@ servers and 60 volumes, every one listed in every rendering, and OCCI pages on t
 As erin, in a project of her own (occi-scale), so that no other test sees her objects. One test
 function: under xdist a module fixture would be made once per worker (120 servers in one
 project), and the making must happen inside the test, where the tier's outage lock is held.
+
+Opt-in (OCCI_OPENSTACK_SCALE=1, `make test-openstack-scale`): its 120 objects keep the test
+bed's fake compute busy for minutes, and the rest of the tier, running beside it, then timed
+out waiting for its own servers to leave BUILD. It runs alone, after the tier.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +24,11 @@ import pytest
 from tests.openstack.conftest import OpenStackServer, keystone_token
 from tests.openstack.occi_http import JSON, Occi
 from tests.support.occi_client import COMPUTE_KIND, STORAGE_KIND
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("OCCI_OPENSTACK_SCALE") != "1",
+    reason="the 60-server scale test is opt-in: OCCI_OPENSTACK_SCALE=1 (make test-openstack-scale)",
+)
 
 SCALE_USER = 5  # erin (scripts/testbed/seed.py)
 COUNT = 60
