@@ -122,6 +122,10 @@ class OpenStackServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "server.log"
+
     def start(self) -> OpenStackServer:
         command = [
             sys.executable,
@@ -137,9 +141,12 @@ class OpenStackServer:
             "--auth",
             "keystone",
         ]
+        # The output goes to a file: a pipe nobody reads fills (64 KB of access-log lines) and
+        # then blocks the server on its next write.
+        log = self.log_path.open("a", encoding="utf-8")
         self.process = subprocess.Popen(
             command,
-            stdout=subprocess.PIPE,
+            stdout=log,
             stderr=subprocess.STDOUT,
             text=True,
             env={
@@ -149,12 +156,11 @@ class OpenStackServer:
                 "OCCI_OPENSTACK_TIMEOUT": self.env.get("OCCI_OPENSTACK_TIMEOUT", "5"),
             },
         )
+        log.close()  # the child holds its own descriptor
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"server exited: {self.process.stdout and self.process.stdout.read()}"
-                )
+                raise RuntimeError(f"server exited: {self.log_path.read_text(errors='replace')}")
             try:
                 httpx.get(self.url + "/-/", timeout=1)
                 return self
