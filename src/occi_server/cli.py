@@ -1,4 +1,4 @@
-"""The `occi-server` command: serve, db upgrade, token create|revoke, user create."""
+"""The `occi-server` command: serve, db upgrade, token create|revoke, user create, quota."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
-from occi_server import __version__
+from occi_server import __version__, cli_quota
 from occi_server.config import Config, ConfigError, load_config
 
 log = logging.getLogger("occi_server")
@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     create_user.add_argument("--project", required=True)
     create_user.add_argument("--user", required=True)
     create_user.add_argument("--password", help="default: $OCCI_PASSWORD, else asked for")
+    cli_quota.add_parser(commands, _common)
     return parser
 
 
@@ -105,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
             return token_revoke(config, args.token)
         if args.command == "token":
             return token_create(config, args.project, args.user)
+        if args.command == "quota":
+            return cli_quota.run(config, args)
         return user_create(config, args.project, args.user, args.password)
     except ConfigError as error:
         print(f"occi-server: {error}", file=sys.stderr)

@@ -143,12 +143,30 @@ class CloudConfig(_Strict):
     simulated_delay: float = Field(default=0.0, ge=0, le=600)
 
 
+class QuotasConfig(_Strict):
+    """Every project's limits unless `occi-server quota set` gives it its own; -1: unlimited.
+    Generous by default: they stop a runaway loop (one project taking every public address),
+    not normal use. Names and meanings: backends/local/quotas.py."""
+
+    computes: int = Field(default=1000, ge=-1)
+    cores: int = Field(default=2000, ge=-1)
+    memory: int = Field(default=4096, ge=-1)  # GiB
+    volumes: int = Field(default=1000, ge=-1)
+    gigabytes: int = Field(default=10_240, ge=-1)
+    floating_ips: int = Field(default=50, ge=-1)
+    networks: int = Field(default=100, ge=-1)
+    security_groups: int = Field(default=100, ge=-1)
+    security_group_rules: int = Field(default=1000, ge=-1)
+    user_mixins: int = Field(default=1000, ge=-1)
+
+
 class Config(_Strict):
     data_dir: str = "data"
     server: ServerConfig = ServerConfig()
     database: DatabaseConfig = DatabaseConfig()
     limits: LimitsConfig = LimitsConfig()
     cloud: CloudConfig = CloudConfig()
+    quotas: QuotasConfig = QuotasConfig()
     log: LogConfig = LogConfig()
     metrics: MetricsConfig = MetricsConfig()
     health: HealthConfig = HealthConfig()

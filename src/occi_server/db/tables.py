@@ -238,3 +238,13 @@ class IntentRow(Base):
     message: Mapped[str | None] = mapped_column(String(1024))
     created_at: Mapped[datetime] = _created()
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class QuotaRow(Base):
+    """A project's own limit on one resource (backends/local/quotas.py), set with `occi-server
+    quota set`; a resource without a row has the configured default ([quotas])."""
+
+    __tablename__ = "quotas"
+    project_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    resource: Mapped[str] = mapped_column(String(64), primary_key=True)
+    limit: Mapped[int] = mapped_column(BigInteger)  # -1: unlimited

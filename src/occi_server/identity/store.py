@@ -57,6 +57,12 @@ class IdentityStore:
         )
 
     # -- administration (CLI) ---------------------------------------------------------------
+    def find_project(self, name: str) -> Project | None:
+        """The project called `name`, if there is one."""
+        with self._sessions.begin() as db:
+            row = db.scalars(select(ProjectRow).where(ProjectRow.name == name)).first()
+            return Project(row.id, row.name) if row is not None else None
+
     def ensure_project(self, name: str) -> Project:
         """The project called `name`, created when missing."""
         for _ in range(2):  # a concurrent creator may win the race: then read theirs

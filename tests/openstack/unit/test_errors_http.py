@@ -27,7 +27,7 @@ def cloud() -> FakeCloud:
          "in task_state deleting"),
         (400, {"badRequest": {"message": "Invalid flavorRef"}}, errors.BadRequest,
          "Invalid flavorRef"),
-        (413, {"overLimit": {"message": "Quota exceeded for instances"}}, errors.Conflict,
+        (413, {"overLimit": {"message": "Quota exceeded for instances"}}, errors.Forbidden,
          "Quota exceeded"),
         (401, {"error": {"message": "The request you have made requires authentication."}},
          errors.Unauthorized, "requires authentication"),

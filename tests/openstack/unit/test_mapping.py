@@ -49,7 +49,7 @@ def test_flavor_template_terms() -> None:
 def test_errors_translate() -> None:
     assert isinstance(translate("compute", 404, "gone"), errors.NotFound)
     assert isinstance(translate("compute", 409, "busy"), errors.Conflict)
-    assert isinstance(translate("network", 413, "quota"), errors.Conflict)
+    assert isinstance(translate("network", 413, "quota"), errors.Forbidden)
     unavailable = translate("compute", 503, "down")
     assert isinstance(unavailable, errors.ServiceUnavailable)
     assert unavailable.headers["Retry-After"]

@@ -8,7 +8,7 @@ import shutil
 import tempfile
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from alembic.runtime.migration import MigrationContext
@@ -27,6 +27,7 @@ from occi_server.backends.local.scope import Cloud, Scope
 from occi_server.backends.local.session import LocalSession
 from occi_server.categories import infrastructure as infra
 from occi_server.categories import openstack
+from occi_server.config import QuotasConfig
 from occi_server.context import RequestContext
 from occi_server.db.engine import is_sqlite
 from occi_server.drivers import Drivers
@@ -48,6 +49,7 @@ class LocalBackend:
         cloud: CloudCatalogue | None = None,
         drivers: Drivers | None = None,
         reconciler: Settings | None = None,
+        quotas: Mapping[str, int] | None = None,
     ) -> None:
         self._engine = engine
         self._driver = Driver.of(engine)
@@ -65,7 +67,9 @@ class LocalBackend:
         settings = reconciler or Settings(timeout=drivers.timeout)
         self.reconciler = Reconciler(self.transaction, drivers.hypervisor, settings)
         drivers = dataclasses.replace(drivers, wake=self.reconciler.wake)
-        self._cloud = Cloud(cloud or default_catalogue(), drivers)
+        if quotas is None:  # the configuration's defaults
+            quotas = QuotasConfig().model_dump()
+        self._cloud = Cloud(cloud or default_catalogue(), drivers, dict(quotas))
         link_rules = LinkRules()
         floating = floating_ips.available(self._cloud.catalogue)
         self._rules: dict[str, KindRules] = {

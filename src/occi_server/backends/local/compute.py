@@ -17,6 +17,7 @@ from occi_server.backends.local import (
     floating_ips,
     guests,
     instance,
+    quotas,
     resize,
     store,
 )
@@ -124,6 +125,7 @@ class ComputeRules(KindRules):
             instance.change_password(scope, row, {credentials.ADMIN_PWD: password})
         credentials.check_user_data(change.attributes)
         floating_ips.on_update(scope, row, change)
+        quotas.require(scope, _growth(row.attributes, change.attributes))
 
     def before_delete(self, scope: Scope, row: EntityRecord) -> None:
         guests.destroy(scope, row)
@@ -173,6 +175,14 @@ def _rebuild(
     _apply_defaults(change.attributes, image, force=True)
     change.attributes[MESSAGE] = f"rebuilt from {image.term}"
     guests.rebuild(scope, row, image)
+
+
+def _growth(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, float]:
+    """The cores and memory a change adds (a resize), for the quotas."""
+    return {
+        name: float(new.get(attribute) or 0) - float(old.get(attribute) or 0)
+        for name, attribute in (("cores", CORES), ("memory", MEMORY))
+    }
 
 
 def _lookup(scope: Scope, mixins: list[Mixin]) -> Callable[[str], Mixin | None]:

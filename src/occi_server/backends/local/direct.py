@@ -15,8 +15,9 @@ Driver errors are re-raised as SQLAlchemy's exceptions (LocalBackend.session tra
 Repositories. Only these modules hold SQL, one per concern: store.py (entities, their mixins and
 attribute index), reads.py (rendering reads and listings), allocations.py (addresses and ranges),
 private.py (values never rendered), user_mixins.py, images.py (snapshots), versions.py
-(catalogue versions), intents.py (driver operations). The rules (compute.py, links.py, ...)
-and the reconciler call them, never SQL. To add one:
+(catalogue versions), intents.py (driver operations), quotas.py (limits, and the usage it
+counts). The rules (compute.py, links.py, ...) and the reconciler call them, never SQL. To add
+one:
 
 - its statements are module constants: `_NAME = Prepared(select(...).where(col ==
   bindparam("x")))` built from the tables of db/tables.py (`Row.metadata.tables[...]`); a

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from occi_server.backends.local import addresses, network, store
+from occi_server.backends.local import addresses, network, quotas, store
 from occi_server.backends.local.rules import KindRules, Update
 from occi_server.backends.local.scope import Scope
 from occi_server.categories import core
@@ -199,6 +199,8 @@ def _assign_address(
     if space is None:
         return None
     net = space.network
+    if space.key in quotas.floating_keys(scope):  # a public address: the floating-IP quota
+        quotas.require(scope, {"floating_ips": 1})
     if requested is not None and not addresses.is_host(net, str(requested)):
         raise BadRequest(f"attribute {IF_ADDRESS}: {requested} is not a host address of {net}")
     address = addresses.allocate(

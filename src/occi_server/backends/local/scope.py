@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from occi_server.backends.local.catalogue import CloudCatalogue
@@ -14,10 +14,12 @@ from occi_server.drivers import Drivers
 
 @dataclass(frozen=True, slots=True)
 class Cloud:
-    """Built once per backend: the catalogue and the template mixins derived from it."""
+    """Built once per backend: the catalogue, the drivers, the default quotas (quotas.py) and
+    the template mixins derived from the catalogue."""
 
     catalogue: CloudCatalogue
     drivers: Drivers
+    quotas: Mapping[str, int] = field(default_factory=dict)
     templates: ProviderTemplates = field(init=False)
 
     def __post_init__(self) -> None:

@@ -18,6 +18,7 @@ from occi_server.backends.local import (
     links,
     mixins,
     queries,
+    quotas,
     reads,
     security,
     store,
@@ -62,6 +63,8 @@ class LocalSession:
         return versions.current(self._scope)
 
     def create_user_mixin(self, mixin: Mixin) -> None:
+        group = 1 if security.is_group(mixin) else 0
+        quotas.require(self._scope, {"user_mixins": 1, "security_groups": group})
         mixins.create_user_mixin(self._scope, mixin, self.provider_mixins())
         versions.bump(self._scope)
 
@@ -105,6 +108,7 @@ class LocalSession:
         rules = self._rules_for(draft.kind.type_id)
         attributes = dict(draft.attributes)
         chosen = rules.prepare(scope, draft, attributes, list(draft.mixins))
+        quotas.require(scope, quotas.for_new(draft.kind.type_id, attributes))
         entity_id, location = store.new_identity(
             scope, draft.id, draft.location, draft.kind.location
         )

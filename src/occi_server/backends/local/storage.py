@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from occi_server.backends.base import ActionOutcome, EntityDraft
-from occi_server.backends.local import store
+from occi_server.backends.local import quotas, store
 from occi_server.backends.local.rules import KindRules, Update, allowed, step_for
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.store import EntityRecord
@@ -76,7 +76,7 @@ class StorageRules(KindRules):
             raise BadRequest(f"attribute {SIZE} is required")
         old_size = float(row.attributes.get(SIZE, 0.0))
         if float(new_size) != old_size:
-            _check_growth(old_size, float(new_size))
+            _check_growth(scope, old_size, float(new_size))
             change.attributes[MESSAGE] = f"resized to {float(new_size):g} GiB"
             _grow(scope, row, float(new_size))
 
@@ -97,7 +97,7 @@ class StorageRules(KindRules):
             if parameters.get("size") is None:
                 raise BadRequest("action resize needs the parameter size")
             size = float(parameters["size"])
-            _check_growth(float(attributes.get(SIZE, 0.0)), size)
+            _check_growth(scope, float(attributes.get(SIZE, 0.0)), size)
             attributes[SIZE] = size
             message = f"resized to {size:g} GiB"
             _grow(scope, row, size)
@@ -112,7 +112,8 @@ class StorageRules(KindRules):
         return None
 
 
-def _check_growth(old: float, new: float) -> None:
+def _check_growth(scope: Scope, old: float, new: float) -> None:
     # Cinder only extends volumes: shrinking would destroy data.
     if new < old:
         raise Conflict(f"storage cannot shrink from {old:g} GiB to {new:g} GiB")
+    quotas.require(scope, {"gigabytes": new - old})

@@ -38,7 +38,7 @@ _STATUS_ERRORS: dict[int, type[errors.OcciError]] = {
     404: errors.NotFound,
     405: errors.BadRequest,
     409: errors.Conflict,
-    413: errors.Conflict,  # over quota
+    413: errors.Forbidden,  # over quota (Cinder): 403, as Nova and the embedded cloud say it
     412: errors.PreconditionFailed,
 }
 

@@ -1,0 +1,201 @@
+"""Quotas: how much of each resource a project may hold, as OpenStack has them.
+
+The limits are the configured defaults ([quotas]) overlaid by the project's own (the `quotas`
+table, `occi-server quota set`); -1 is unlimited. Usage is counted from what the project holds,
+in the request's transaction: writers run one at a time (db/engine.py), so nothing can take the
+last unit between the count and the insert. Past a limit the request is refused with 403 naming
+the resource, what was asked and what is in use, as Nova does.
+
+This module is also the quotas' repository (it holds their SQL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, delete, func, insert, select
+
+from occi_server.backends.local.direct import Prepared
+from occi_server.backends.local.scope import Scope
+from occi_server.categories import infrastructure as infra
+from occi_server.categories import openstack
+from occi_server.db.tables import EntityRow, IpAllocationRow, QuotaRow, UserMixinRow
+from occi_server.errors import BadRequest, Forbidden
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    name: str
+    unit: str  # how a message counts it
+    summary: str
+
+
+RESOURCES: tuple[Resource, ...] = (
+    Resource("computes", "computes", "compute resources"),
+    Resource("cores", "cores", "occi.compute.cores over all computes"),
+    Resource("memory", "GiB", "occi.compute.memory over all computes"),
+    Resource("volumes", "volumes", "storage resources"),
+    Resource("gigabytes", "GiB", "occi.storage.size over all storage"),
+    Resource("floating_ips", "addresses", "addresses held in the floating-IP pools"),
+    Resource("networks", "networks", "the project's own networks (not the provider's)"),
+    Resource("security_groups", "groups", "security group mixins"),
+    Resource("security_group_rules", "rules", "security group rule resources"),
+    Resource("user_mixins", "mixins", "user-defined mixins, security groups included"),
+)
+NAMES = tuple(r.name for r in RESOURCES)
+_BY_NAME = {r.name: r for r in RESOURCES}
+UNLIMITED = -1
+
+_QUOTAS = QuotaRow.metadata.tables[QuotaRow.__tablename__]
+_ENTITIES = EntityRow.metadata.tables[EntityRow.__tablename__]
+_ALLOCATIONS = IpAllocationRow.metadata.tables[IpAllocationRow.__tablename__]
+_MIXINS = UserMixinRow.metadata.tables[UserMixinRow.__tablename__]
+_e = _ENTITIES.c
+
+_OWN = Prepared(
+    select(_QUOTAS.c.resource, _QUOTAS.c.limit).where(_QUOTAS.c.project_id == bindparam("project"))
+)
+_SET = Prepared(
+    insert(_QUOTAS).values(
+        project_id=bindparam("project", type_=_QUOTAS.c.project_id.type),
+        resource=bindparam("resource", type_=_QUOTAS.c.resource.type),
+        limit=bindparam("limit", type_=_QUOTAS.c.limit.type),
+    )
+)
+_UNSET = Prepared(
+    delete(_QUOTAS).where(
+        _QUOTAS.c.project_id == bindparam("project"), _QUOTAS.c.resource == bindparam("resource")
+    )
+)
+_COUNT_KIND = Prepared(
+    select(func.count()).where(_e.project_id == bindparam("project"), _e.kind == bindparam("kind"))
+)
+_COMPUTE_TOTALS = Prepared(
+    select(
+        func.count(),
+        func.coalesce(func.sum(_e.attributes["occi.compute.cores"].as_float()), 0),
+        func.coalesce(func.sum(_e.attributes["occi.compute.memory"].as_float()), 0),
+    ).where(_e.project_id == bindparam("project"), _e.kind == infra.COMPUTE)
+)
+_STORAGE_TOTALS = Prepared(
+    select(
+        func.count(),
+        func.coalesce(func.sum(_e.attributes["occi.storage.size"].as_float()), 0),
+    ).where(_e.project_id == bindparam("project"), _e.kind == infra.STORAGE)
+)
+_NETWORKS = Prepared(
+    select(_e.location).where(_e.project_id == bindparam("project"), _e.kind == infra.NETWORK)
+)
+_ADDRESSES = Prepared(
+    select(_ALLOCATIONS.c.pool, func.count())
+    .where(_ALLOCATIONS.c.project_id == bindparam("project"))
+    .group_by(_ALLOCATIONS.c.pool)
+)
+_MIXIN_DEPENDS = Prepared(
+    select(_MIXINS.c.depends).where(_MIXINS.c.project_id == bindparam("project"))
+)
+
+
+def limits(scope: Scope, project: str | None = None) -> dict[str, int]:
+    """Every resource's limit for the project (the caller's unless named)."""
+    found = dict(scope.cloud.quotas)
+    for resource, limit in scope.tx.rows(_OWN, {"project": project or scope.project_id}):
+        if resource in _BY_NAME:
+            found[resource] = int(limit)
+    return found
+
+
+def set_limits(scope: Scope, project: str, values: Mapping[str, int | None]) -> None:
+    """The project's own limits (None: back to the configured default)."""
+    for resource, limit in values.items():
+        if resource not in _BY_NAME:
+            raise BadRequest(f"no quota called {resource} (quotas: {', '.join(NAMES)})")
+        if limit is not None and limit < UNLIMITED:
+            raise BadRequest(f"quota {resource}: {limit} is below -1 (unlimited)")
+        scope.tx.execute(_UNSET, {"project": project, "resource": resource})
+        if limit is not None:
+            scope.tx.execute(_SET, {"project": project, "resource": resource, "limit": limit})
+
+
+def usage(scope: Scope, project: str | None = None) -> dict[str, float]:
+    """What the project holds of every resource."""
+    params = {"project": project or scope.project_id}
+    computes, cores, memory = scope.tx.rows(_COMPUTE_TOTALS, params)[0]
+    volumes, gigabytes = scope.tx.rows(_STORAGE_TOTALS, params)[0]
+    provider = {f"/network/{spec.name}" for spec in scope.cloud.catalogue.networks}
+    networks = sum(
+        1 for (location,) in scope.tx.rows(_NETWORKS, params) if location not in provider
+    )
+    floating = floating_keys(scope)
+    addresses = sum(n for pool, n in scope.tx.rows(_ADDRESSES, params) if pool in floating)
+    depends = [d for (d,) in scope.tx.rows(_MIXIN_DEPENDS, params)]
+    rules = scope.tx.scalar(_COUNT_KIND, {**params, "kind": openstack.SECURITY_RULE})
+    return {
+        "computes": computes,
+        "cores": float(cores),
+        "memory": round(float(memory), 4),
+        "volumes": volumes,
+        "gigabytes": round(float(gigabytes), 4),
+        "floating_ips": addresses,
+        "networks": networks,
+        "security_groups": sum(1 for d in depends if openstack.SECURITY_GROUP in (d or ())),
+        "security_group_rules": int(rules or 0),
+        "user_mixins": len(depends),
+    }
+
+
+def floating_keys(scope: Scope) -> set[str]:
+    """The allocation keys of the floating-IP pools (the public network's, where they overlap)."""
+    from occi_server.backends.local import floating_ips  # it imports links, which imports us
+
+    catalogue = scope.cloud.catalogue
+    return {floating_ips.space(catalogue, pool).key for pool in catalogue.floating_pools}
+
+
+def require(scope: Scope, wanted: Mapping[str, float]) -> None:
+    """Refuse (403) a change that would take the project past a limit; `wanted` is what it adds
+    of each resource (a shrink adds a negative amount and is never refused)."""
+    asked = {name: more for name, more in wanted.items() if more > 0}
+    if not asked:
+        return
+    limit = limits(scope)
+    bounded = {name: more for name, more in asked.items() if limit.get(name, UNLIMITED) >= 0}
+    if not bounded:
+        return
+    used = usage(scope)
+    for name, more in bounded.items():
+        if used[name] + more > limit[name] + 1e-9:
+            unit = _BY_NAME[name].unit
+            raise Forbidden(
+                f"quota exceeded for {name}: {amount_text(more)} {unit} asked, "
+                f"{amount_text(used[name])} of {limit[name]} in use"
+            )
+
+
+def for_new(kind: str, attributes: Mapping[str, object]) -> dict[str, float]:
+    """What a new resource of `kind` with these (completed) attributes adds."""
+    if kind == infra.COMPUTE:
+        return {
+            "computes": 1,
+            "cores": _float(attributes.get("occi.compute.cores")),
+            "memory": _float(attributes.get("occi.compute.memory")),
+        }
+    if kind == infra.STORAGE:
+        return {"volumes": 1, "gigabytes": _float(attributes.get("occi.storage.size"))}
+    if kind == infra.NETWORK:
+        return {"networks": 1}
+    if kind == openstack.SECURITY_RULE:
+        return {"security_group_rules": 1}
+    return {}
+
+
+def _float(value: object) -> float:
+    try:
+        return float(value) if value is not None else 0.0  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def amount_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
