@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, type_coerce
+from sqlalchemy.types import NullType
 
 from occi_server.backends.local.direct import Prepared
 from occi_server.backends.local.scope import Scope
@@ -71,17 +73,26 @@ _UNSET = Prepared(
 _COUNT_KIND = Prepared(
     select(func.count()).where(_e.project_id == bindparam("project"), _e.kind == bindparam("kind"))
 )
+
+
+def _total(attribute: str) -> ColumnElement[Any]:
+    """The sum of a numeric attribute over the rows (0 for none), as the driver reads it: no
+    result processor (the one data path passes no column type to PostgreSQL's numeric ones)."""
+    summed = func.coalesce(func.sum(_e.attributes[attribute].as_float()), 0.0)
+    return type_coerce(summed, NullType())
+
+
 _COMPUTE_TOTALS = Prepared(
     select(
         func.count(),
-        func.coalesce(func.sum(_e.attributes["occi.compute.cores"].as_float()), 0),
-        func.coalesce(func.sum(_e.attributes["occi.compute.memory"].as_float()), 0),
+        _total("occi.compute.cores"),
+        _total("occi.compute.memory"),
     ).where(_e.project_id == bindparam("project"), _e.kind == infra.COMPUTE)
 )
 _STORAGE_TOTALS = Prepared(
     select(
         func.count(),
-        func.coalesce(func.sum(_e.attributes["occi.storage.size"].as_float()), 0),
+        _total("occi.storage.size"),
     ).where(_e.project_id == bindparam("project"), _e.kind == infra.STORAGE)
 )
 _NETWORKS = Prepared(
