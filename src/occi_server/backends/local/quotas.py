@@ -11,7 +11,7 @@ This module is also the quotas' repository (it holds their SQL).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,31 +129,62 @@ def set_limits(scope: Scope, project: str, values: Mapping[str, int | None]) -> 
             scope.tx.execute(_SET, {"project": project, "resource": resource, "limit": limit})
 
 
-def usage(scope: Scope, project: str | None = None) -> dict[str, float]:
-    """What the project holds of every resource."""
+def usage(
+    scope: Scope, project: str | None = None, only: Iterable[str] = NAMES
+) -> dict[str, float]:
+    """What the project holds of each resource (of those in `only`: each count is a query)."""
     params = {"project": project or scope.project_id}
+    found: dict[str, float] = {}
+    for count in {_COUNTED_BY[name] for name in only}:
+        found.update(count(scope, params))
+    return found
+
+
+def _computes(scope: Scope, params: dict[str, str]) -> dict[str, float]:
     computes, cores, memory = scope.tx.rows(_COMPUTE_TOTALS, params)[0]
+    return {"computes": computes, "cores": float(cores), "memory": round(float(memory), 4)}
+
+
+def _storage(scope: Scope, params: dict[str, str]) -> dict[str, float]:
     volumes, gigabytes = scope.tx.rows(_STORAGE_TOTALS, params)[0]
+    return {"volumes": volumes, "gigabytes": round(float(gigabytes), 4)}
+
+
+def _networks(scope: Scope, params: dict[str, str]) -> dict[str, float]:
     provider = {f"/network/{spec.name}" for spec in scope.cloud.catalogue.networks}
-    networks = sum(
-        1 for (location,) in scope.tx.rows(_NETWORKS, params) if location not in provider
-    )
+    rows = scope.tx.rows(_NETWORKS, params)
+    return {"networks": sum(1 for (location,) in rows if location not in provider)}
+
+
+def _addresses(scope: Scope, params: dict[str, str]) -> dict[str, float]:
     floating = floating_keys(scope)
-    addresses = sum(n for pool, n in scope.tx.rows(_ADDRESSES, params) if pool in floating)
+    rows = scope.tx.rows(_ADDRESSES, params)
+    return {"floating_ips": sum(n for pool, n in rows if pool in floating)}
+
+
+def _mixins(scope: Scope, params: dict[str, str]) -> dict[str, float]:
     depends = [d for (d,) in scope.tx.rows(_MIXIN_DEPENDS, params)]
+    groups = sum(1 for d in depends if openstack.SECURITY_GROUP in (d or ()))
+    return {"user_mixins": len(depends), "security_groups": groups}
+
+
+def _rules(scope: Scope, params: dict[str, str]) -> dict[str, float]:
     rules = scope.tx.scalar(_COUNT_KIND, {**params, "kind": openstack.SECURITY_RULE})
-    return {
-        "computes": computes,
-        "cores": float(cores),
-        "memory": round(float(memory), 4),
-        "volumes": volumes,
-        "gigabytes": round(float(gigabytes), 4),
-        "floating_ips": addresses,
-        "networks": networks,
-        "security_groups": sum(1 for d in depends if openstack.SECURITY_GROUP in (d or ())),
-        "security_group_rules": int(rules or 0),
-        "user_mixins": len(depends),
-    }
+    return {"security_group_rules": int(rules or 0)}
+
+
+_COUNTED_BY: dict[str, Callable[[Scope, dict[str, str]], dict[str, float]]] = {
+    "computes": _computes,
+    "cores": _computes,
+    "memory": _computes,
+    "volumes": _storage,
+    "gigabytes": _storage,
+    "floating_ips": _addresses,
+    "networks": _networks,
+    "security_groups": _mixins,
+    "security_group_rules": _rules,
+    "user_mixins": _mixins,
+}
 
 
 def floating_keys(scope: Scope) -> set[str]:
@@ -174,7 +205,7 @@ def require(scope: Scope, wanted: Mapping[str, float]) -> None:
     bounded = {name: more for name, more in asked.items() if limit.get(name, UNLIMITED) >= 0}
     if not bounded:
         return
-    used = usage(scope)
+    used = usage(scope, only=bounded)
     for name, more in bounded.items():
         if used[name] + more > limit[name] + 1e-9:
             unit = _BY_NAME[name].unit
