@@ -147,10 +147,30 @@ def make_token(database: str, project: str) -> str:
     return out.strip().splitlines()[-1]
 
 
+# A benchmark makes thousands of resources in one project: the default quotas would refuse
+# them (403) and the figures would measure refusals.
+UNLIMITED_QUOTAS = "[quotas]\n" + "".join(
+    f"{name} = -1\n"
+    for name in (
+        "computes", "cores", "memory", "volumes", "gigabytes", "floating_ips", "networks",
+        "security_groups", "security_group_rules", "user_mixins",
+    )
+)
+
+
+def bench_config(data: Path, config: Path | None = None) -> Path:
+    """`config` (or an empty one) with the quotas lifted, as a file in `data`."""
+    text = config.read_text(encoding="utf-8") if config is not None else ""
+    made = data / f"bench-{config.stem if config else 'default'}.toml"
+    made.write_text(text + "\n" + UNLIMITED_QUOTAS, encoding="utf-8")
+    return made
+
+
 def start_occi(
     data: Path, token: str, workers: int = 1, config: Path | None = None
 ) -> tuple[Server, str]:
     port = free_port()
+    config = bench_config(data, config)
     command = [
         str(BIN / "occi-server"),
         "serve",

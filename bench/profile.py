@@ -61,6 +61,9 @@ def _build(data: Path) -> tuple[App, dict[str, str]]:
     os.environ["OCCI_DATA_DIR"] = str(data)
     os.environ["OCCI_DATABASE_URL"] = f"sqlite:///{data / 'profile.sqlite'}"
     os.environ["OCCI_AUTH"] = "token"
+    from bench.harness import bench_config
+
+    os.environ["OCCI_CONFIG"] = str(bench_config(data))
     from occi_server.db.migrate import upgrade
     from occi_server.http.app import create_app_from_env
     from occi_server.identity.store import IdentityStore
