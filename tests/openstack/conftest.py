@@ -143,6 +143,7 @@ class OpenStackServer:
         ]
         # The output goes to a file: a pipe nobody reads fills (64 KB of access-log lines) and
         # then blocks the server on its next write.
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("a", encoding="utf-8")
         self.process = subprocess.Popen(
             command,
