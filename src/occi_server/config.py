@@ -160,6 +160,16 @@ class QuotasConfig(_Strict):
     user_mixins: int = Field(default=1000, ge=-1)
 
 
+class OvfConfig(_Strict):
+    """OVA import and export (docs/ovf.md): bounds on what one package may ask for."""
+
+    max_package_bytes: int = Field(default=8 << 30, ge=1 << 20)  # an uploaded OVA
+    max_disk_bytes: int = Field(default=64 << 30, ge=1 << 20)  # one disk's virtual size
+    max_total_disk_bytes: int = Field(default=128 << 30, ge=1 << 20)  # all disks of a package
+    max_jobs: int = Field(default=4, ge=1, le=64)  # queued or running in one process
+    job_timeout: float = Field(default=3600.0, gt=0, le=86_400)  # one qemu-img conversion
+
+
 class Config(_Strict):
     data_dir: str = "data"
     server: ServerConfig = ServerConfig()
@@ -170,6 +180,7 @@ class Config(_Strict):
     log: LogConfig = LogConfig()
     metrics: MetricsConfig = MetricsConfig()
     health: HealthConfig = HealthConfig()
+    ovf: OvfConfig = OvfConfig()
 
     @property
     def database_url(self) -> str:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 from occi_server.categories import core, openstack
 from occi_server.categories import infrastructure as infra
@@ -92,7 +93,36 @@ class EntityChanges:
     add_links: list[LinkDraft] = field(default_factory=list)
 
 
-ActionOutcome = Entity | Category | None
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """An action whose result appears later at `location` (an export's package)."""
+
+    location: str
+    job: str  # where the work's progress is shown
+
+
+ActionOutcome = Entity | Category | Accepted | None
+
+
+@dataclass(frozen=True, slots=True)
+class DiskFile:
+    """A disk's bytes as a file of this server (None: never written, all zeros)."""
+
+    path: Path | None
+    size: int  # bytes the guest sees
+    title: str
+
+
+@runtime_checkable
+class DiskAccess(Protocol):
+    """What a session offers when this server holds the cloud's disk bytes (the embedded
+    cloud): OVF import fills new storages, export reads a compute's disks."""
+
+    def fill_storage(self, location: str, path: Path) -> None:
+        """The storage at `location` takes the raw image at `path` as its content."""
+
+    def disks_of(self, location: str) -> list[DiskFile]:
+        """A compute's disks: the root disk, then its storages in link order."""
 
 
 class CloudSession(Protocol):

@@ -9,6 +9,7 @@ which the embedded cloud keeps beside the OCCI state, as Nova does.
 
 from __future__ import annotations
 
+from occi_server.categories import appliances
 from occi_server.categories import infrastructure as infra
 from occi_server.categories import openstack as ext
 from occi_server.categories.openstack import (
@@ -93,6 +94,15 @@ COMPUTE = Lifecycle(
             task="image_snapshot",
         ),
         *ext.INSTANCE_STEPS,
+        Step(
+            # Disks are read as they are: a stopped compute's do not change (a running one is
+            # refused with 409 rather than snapshotted; docs/ovf.md).
+            action=appliances.EXPORT.type_id,
+            sources=(SHUTOFF,),
+            target=None,
+            busy="exporting",
+            done="export started",
+        ),
     ),
 )
 

@@ -15,6 +15,7 @@ from starlette.types import Receive, Scope, Send
 
 from occi_server import telemetry
 from occi_server.backends.base import Backend
+from occi_server.categories import appliances
 from occi_server.config import Config, load_config
 from occi_server.errors import OcciError
 from occi_server.http import access_log, routing
@@ -25,11 +26,14 @@ from occi_server.http.health import Readiness
 from occi_server.http.hosts import HostPolicy
 from occi_server.http.messages import HttpRequest
 from occi_server.http.metrics import Metrics
+from occi_server.http.ovf import PREFIX as OVF_PREFIX
+from occi_server.http.ovf import OvfEndpoints
 from occi_server.identity.auth import Authenticator
 from occi_server.model import Kind
 from occi_server.registry import Catalogue
 from occi_server.rendering import negotiate
 from occi_server.rendering.html import CONSOLE
+from occi_server.service.appliances import Appliances
 
 log = logging.getLogger("occi_server")
 # Bodies larger than this are parsed in a worker thread, off the event loop.
@@ -55,12 +59,20 @@ class OcciApp:
             backend.extra_categories(),
             backend.kind_extensions(),
         )
-        self.engine = Engine(backend, catalogue, authenticator, config.limits)
+        self.hosts = HostPolicy(config.server)
+        # OVF import and export: the embedded cloud holds the disk bytes they need.
+        self.appliances: Appliances | None = None
+        self.ovf: OvfEndpoints | None = None
+        hooks = {}
+        if backend.name == "local":
+            self.appliances = Appliances(backend, config.ovf, config.data_dir)
+            self.ovf = OvfEndpoints(self.appliances, authenticator, self.hosts)
+            hooks = {appliances.EXPORT.type_id: self.appliances.export}
+        self.engine = Engine(backend, catalogue, authenticator, config.limits, hooks)
         # HTML console: in front of the engine; requests not asking for text/html pass through.
         self.console = Console(self.engine)
         self.limits = config.limits
         self.backend = backend
-        self.hosts = HostPolicy(config.server)
         self.accept = ", ".join(negotiate.supported_media_types()).encode()
         self.server = SERVER.encode()
 
@@ -69,6 +81,9 @@ class OcciApp:
             await self._lifespan(receive, send)
             return
         if scope["type"] != "http":
+            return
+        if self.ovf is not None and scope["path"].startswith(OVF_PREFIX):
+            await self.ovf(scope, receive, send)  # packages are streamed, not read whole
             return
         http_request = await self._read(scope, receive)
         if http_request is None:
@@ -200,6 +215,8 @@ class OcciApp:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.backend.close()
+                if self.appliances is not None:
+                    self.appliances.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

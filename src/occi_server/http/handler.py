@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from occi_server import __version__, telemetry
@@ -37,6 +38,7 @@ from occi_server.model.request import OcciRequest
 from occi_server.registry import Catalogue
 from occi_server.rendering import negotiate
 from occi_server.rendering.base import Renderer
+from occi_server.service import actions
 from occi_server.service.entities import IfMatch, Operation
 
 log = logging.getLogger("occi_server.http")
@@ -73,12 +75,13 @@ class Engine:
     catalogue: Catalogue
     authenticator: Authenticator
     limits: LimitsConfig
+    hooks: Mapping[str, actions.Hook] = field(default_factory=dict)
     cache: CatalogueCache = field(init=False)
     shared: Shared = field(init=False)
 
     def __post_init__(self) -> None:
         self.cache = CatalogueCache(self.catalogue)
-        self.shared = Shared(self.limits, self.catalogue, self.cache)
+        self.shared = Shared(self.limits, self.catalogue, self.cache, self.hooks)
 
     def handle(self, request: HttpRequest, accepted: Negotiated) -> HttpResponse:
         renderer = negotiate.renderer_for(accepted.media_type, request.base_url)

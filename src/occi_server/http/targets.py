@@ -7,10 +7,11 @@ path is resolved. Every handler receives one `Call` and returns an HttpResponse.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from occi_server.backends.base import Accepted
 from occi_server.config import LimitsConfig
 from occi_server.http.caching import CatalogueCache
 from occi_server.http.messages import HttpRequest, HttpResponse
@@ -30,6 +31,8 @@ class Shared:
     limits: LimitsConfig
     catalogue: Catalogue
     cache: CatalogueCache
+    # Actions whose work is a job of the server's own (the OVF export): type id -> hook.
+    hooks: Mapping[str, actions.Hook] = field(default_factory=dict)
 
 
 class Call(NamedTuple):
@@ -174,7 +177,15 @@ def post_to_entity(call: Call) -> HttpResponse:
     term = call.request.params.get("action")
     if term is None:
         return _entity(call, entities.update(op, path, call.occi, call.expected))
-    outcome = actions.invoke(op, path, term, call.occi)
+    outcome = actions.invoke(op, path, term, call.occi, call.shared.hooks)
+    if isinstance(outcome, Accepted):
+        # The result appears later at its location; the job's rendering shows the progress.
+        base = call.request.base_url
+        headers = [
+            ("Location", base + outcome.location),
+            ("Link", f'<{base}{outcome.job}>; rel="monitor"'),
+        ]
+        return HttpResponse(202, call.renderer.created(outcome.location), headers)
     if isinstance(outcome, Category):
         return HttpResponse(200, call.renderer.categories([outcome]))
     return _entity(call, outcome if isinstance(outcome, Entity) else op.session.get_entity(path))

@@ -2,21 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from occi_server.backends.base import ActionOutcome, EntityQuery
-from occi_server.errors import BadRequest, Forbidden, PayloadTooLarge
+from occi_server.categories import appliances
+from occi_server.errors import BadRequest, Forbidden, NotImplementedByServer, PayloadTooLarge
 from occi_server.model import Action, Entity, Kind, Mixin
 from occi_server.model.request import OcciRequest
 from occi_server.service import validation
 from occi_server.service.entities import Operation
 
 ACTION_TERM_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
+# An action whose work is more than the backend's (an OVF export job): (op, location, type id).
+Hook = Callable[[Operation, str, str], ActionOutcome]
+# Actions that only work through their hook.
+HOOKED = frozenset(a.type_id for a in appliances.CATEGORIES)
 
 
-def invoke(op: Operation, location: str, term: str, request: OcciRequest) -> ActionOutcome:
+def invoke(
+    op: Operation,
+    location: str,
+    term: str,
+    request: OcciRequest,
+    hooks: Mapping[str, Hook] | None = None,
+) -> ActionOutcome:
     entity = op.session.get_entity(location)
     action = _resolve(op, entity, term, request)
+    hook = (hooks or {}).get(action.type_id)
+    if hook is not None:
+        return hook(op, location, action.type_id)
+    if action.type_id in HOOKED:
+        raise NotImplementedByServer(f"action {action.term} is not available on this server")
     return op.session.invoke_action(location, action.type_id, _parameters(action, request))
 
 

@@ -25,8 +25,8 @@ from occi_server.backends.local.reconciler import Reconciler, Settings
 from occi_server.backends.local.rules import KindRules
 from occi_server.backends.local.scope import Cloud, Scope
 from occi_server.backends.local.session import LocalSession
+from occi_server.categories import appliances, openstack
 from occi_server.categories import infrastructure as infra
-from occi_server.categories import openstack
 from occi_server.config import QuotasConfig
 from occi_server.context import RequestContext
 from occi_server.db.engine import is_sqlite
@@ -110,10 +110,10 @@ class LocalBackend:
     def extra_categories(self) -> Sequence[Category]:
         """The walkthrough's static categories: instance actions, security groups and rules,
         public keys and user data (pools and templates are per cloud: provider_mixins)."""
-        return openstack.CATEGORIES
+        return (*openstack.CATEGORIES, *appliances.CATEGORIES)
 
     def kind_extensions(self) -> Sequence[KindExtension]:
-        return (openstack.COMPUTE_EXTENSION,)
+        return (openstack.COMPUTE_EXTENSION, appliances.COMPUTE_EXTENSION)
 
     @contextmanager
     def session(self, ctx: RequestContext, *, write: bool = True) -> Iterator[CloudSession]:

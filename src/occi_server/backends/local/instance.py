@@ -24,8 +24,8 @@ from occi_server.backends.local.catalogue import Image
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.states import ACTIVE, CORES, MEMORY, occi_state, settle
 from occi_server.backends.local.store import EntityRecord
+from occi_server.categories import appliances, openstack
 from occi_server.categories import infrastructure as infra
-from occi_server.categories import openstack
 from occi_server.errors import BadRequest, Conflict
 from occi_server.model import Mixin
 
@@ -99,6 +99,8 @@ WORK: dict[str, Work] = {
     openstack.CHG_PWD.type_id: _chg_pwd,
     openstack.CREATE_IMAGE.type_id: _create_image,
     openstack.REBOOT.type_id: _reboot,
+    # The state is checked here; the package is written by an OVF job (service/appliances.py).
+    appliances.EXPORT.type_id: _with_method("export started"),
 }
 
 

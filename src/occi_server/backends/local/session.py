@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from occi_server.backends.base import (
     ActionOutcome,
+    DiskFile,
     EntityChanges,
     EntityDraft,
     EntityQuery,
     LinkDraft,
 )
 from occi_server.backends.local import (
+    control,
     floating_ips,
     images,
     links,
@@ -28,7 +31,9 @@ from occi_server.backends.local.rules import KindRules, Update
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.store import EntityRecord
 from occi_server.backends.local.views import Viewer
-from occi_server.errors import BadRequest, NotFound
+from occi_server.categories import infrastructure as infra
+from occi_server.drivers.volumes import disk_of, gib, volume_of
+from occi_server.errors import BadRequest, Conflict, NotFound
 from occi_server.model import Entity, Mixin
 
 _DEFAULT_RULES = KindRules()
@@ -203,6 +208,49 @@ class LocalSession:
             raise BadRequest(f"action {action} is not available here")
         outcome = self._rules_for(row.kind).invoke(self._scope, row, action, dict(parameters))
         return outcome if outcome is not None else self.get_entity(row.location)
+
+    # -- disk bytes (OVF import and export) ---------------------------------------------------
+    def fill_storage(self, location: str, path: Path) -> None:
+        row = store.get(self._scope, location, for_update=True)
+        if row.kind != infra.STORAGE:
+            raise BadRequest(f"{location} is not a storage")
+        name = volume_of(self._scope.project_id, row.id)
+        volumes = self._scope.cloud.drivers.volumes
+        size = gib(float(row.attributes.get("occi.storage.size", 0.0)))
+        if path.stat().st_size != size:
+            raise Conflict(f"{location}: an image of {path.stat().st_size} bytes for {size}")
+        volumes.import_file(name, path)
+
+    def disks_of(self, location: str) -> list[DiskFile]:
+        scope = self._scope
+        row = store.get(scope, location)
+        if row.kind != infra.COMPUTE:
+            raise BadRequest(f"{location} is not a compute")
+        volumes = scope.cloud.drivers.volumes
+        root = disk_of(control.guest(scope, row))
+        flavor_disk = gib(float(row.attributes.get("org.openstack.flavor.disk") or 1))
+        found = [_file(volumes, root, flavor_disk, "root disk")]
+        # Device ids first (vdb, vdc, ...), links without one in the order they were made.
+        attached = sorted(
+            store.links_from(scope, row, infra.STORAGELINK),
+            key=lambda link: (str(link.attributes.get(links.DEVICE) or "~"), link.pk),
+        )
+        for link in attached:
+            target = store.by_pk(scope, link.target_pk) if link.target_pk is not None else None
+            if target is None:
+                continue
+            size = gib(float(target.attributes.get("occi.storage.size", 0.0)))
+            title = str(target.attributes.get("occi.core.title") or target.id)
+            found.append(_file(volumes, volume_of(scope.project_id, target.id), size, title))
+        return found
+
+
+def _file(volumes: Any, name: str, size: int, title: str) -> DiskFile:
+    """The disk's file in the store when it has one (the simulated hypervisor writes none)."""
+    path = getattr(volumes, "path", None)
+    if path is None or not volumes.exists(name):
+        return DiskFile(None, size, title)
+    return DiskFile(path(name), max(size, volumes.size(name)), title)
 
 
 def _check_link_ends(row: EntityRecord, values: Mapping[str, Any]) -> None:

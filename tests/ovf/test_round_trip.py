@@ -1,0 +1,140 @@
+"""Export a compute, read the package with an independent tool (COT's `cot info`), import it
+again: the new compute has the same title, cores, memory, disk sizes and contents, and
+interfaces on the same networks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.ovf.builders import (
+    COT,
+    EXPORT,
+    STOP,
+    action,
+    content_digest,
+    entity,
+    ova,
+    run_import,
+    wait,
+)
+from tests.support.server import ServerProcess
+
+
+def _disks(server: ServerProcess, compute: dict[str, Any], token: str) -> list[tuple[float, str]]:
+    """(size in GiB, content digest of its file in the store) per storagelink, in order."""
+    links = [ln for ln in compute["links"] if ln["kind"].endswith("#storagelink")]
+    links.sort(key=lambda ln: ln["attributes"]["occi.storagelink.deviceid"])
+    found = []
+    for link in links:
+        storage = entity(server.url + link["target"]["location"], token)
+        (path,) = server.data_dir.glob(f"store/volumes/*/{storage['id']}")
+        found.append((storage["attributes"]["occi.storage.size"], content_digest(path)))
+    return found
+
+
+def _networks(server: ServerProcess, compute: dict[str, Any], token: str) -> list[str]:
+    return [
+        entity(server.url + ln["target"]["location"], token)["title"]
+        for ln in compute["links"]
+        if ln["kind"].endswith("#networkinterface")
+    ]
+
+
+def _root_disk(server: ServerProcess, compute: dict[str, Any]) -> tuple[float, str]:
+    """The root disk: zeros of the flavor's size (the simulated hypervisor writes none)."""
+    size = compute["attributes"]["org.openstack.flavor.disk"]
+    blank = server.data_dir / "blank.raw"
+    with open(blank, "wb") as handle:
+        handle.truncate(int(size * (1 << 30)))
+    return size, content_digest(blank)
+
+
+def test_export_is_read_by_cot_and_reimports_the_same_compute(
+    ovf_server: ServerProcess, ovf_token: str, cot: Path, tmp_path: Path
+) -> None:
+    token, url = ovf_token, ovf_server.url
+    job = run_import(
+        url, token, ova(tmp_path / "in.ova", [(n, COT / n) for n in ("vmware.ovf", "input.vmdk")])
+    )
+    assert job["state"] == "done", job
+    first_url = next(u for u in job["created"] if "/compute/" in u)
+    first = entity(first_url, token)
+    # Real bytes in the imported disk, past what the fixture held.
+    (volume,) = _disks(ovf_server, first, token)
+    storage = entity(
+        url
+        + next(ln for ln in first["links"] if ln["kind"].endswith("#storagelink"))["target"][
+            "location"
+        ],
+        token,
+    )
+    (path,) = ovf_server.data_dir.glob(f"store/volumes/*/{storage['id']}")
+    with open(path, "r+b") as handle:
+        handle.seek(300 << 20)
+        handle.write(os.urandom(1 << 20))
+    written = _disks(ovf_server, first, token)
+    assert written != [volume]
+
+    assert action(first_url, token, EXPORT).status_code == 409  # running: refused, not snapshotted
+    assert "export" not in " ".join(first["actions"])
+    assert action(first_url, token, STOP).status_code == 200
+    assert any(a.endswith("#export") for a in entity(first_url, token)["actions"])
+    started = action(first_url, token, EXPORT)
+    assert started.status_code == 202, started.text
+    package_url = started.headers["location"]
+    job_url = started.headers["link"].split(">")[0].lstrip("<")
+    done = wait(job_url, token)
+    assert done["state"] == "done" and done["package"] == package_url, done
+    package = httpx.get(package_url, headers={"X-Auth-Token": token}, timeout=60)
+    assert package.status_code == 200
+    exported = tmp_path / "exported.ova"
+    exported.write_bytes(package.content)
+
+    info = subprocess.run(
+        [str(cot), "info", str(exported)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert info.returncode == 0, info.stderr
+    profile = next(line for line in info.stdout.splitlines() if "None (default)" in line)
+    assert profile.split()[2:6] == ["2", "1.5", "GiB", "4"]  # CPUs, memory, NICs
+    assert "lanethernet0" in info.stdout
+
+    again = run_import(url, token, exported)
+    assert again["state"] == "done", again
+    created = [u for u in again["created"] if "/network/" in u]
+    assert created == []  # lanethernet0 was found, not made again
+    second = entity(next(u for u in again["created"] if "/compute/" in u), token)
+    assert second["title"] == first["title"] == "vmw"
+    for name in ("occi.compute.cores", "occi.compute.memory"):
+        assert second["attributes"][name] == first["attributes"][name]
+    # The export carried the root disk and the volume, in that order: both come back as disks.
+    assert _disks(ovf_server, second, token) == [_root_disk(ovf_server, first), *written]
+    assert _networks(ovf_server, second, token) == _networks(ovf_server, first, token)
+
+
+def test_export_package_is_not_there_before_its_job_ends_nor_for_another_project(
+    ovf_server: ServerProcess, ovf_token: str, other_token: str, tmp_path: Path
+) -> None:
+    job = run_import(
+        ovf_server.url, ovf_token, ova(tmp_path / "m.ova", [("minimal.ovf", COT / "minimal.ovf")])
+    )
+    compute_url = next(u for u in job["created"] if "/compute/" in u)
+    assert action(compute_url, ovf_token, STOP).status_code == 200
+    started = action(compute_url, ovf_token, EXPORT)
+    assert started.status_code == 202
+    package_url = started.headers["location"]
+    job_url = started.headers["link"].split(">")[0].lstrip("<")
+    for token in (other_token,):
+        assert httpx.get(package_url, headers={"X-Auth-Token": token}).status_code == 404
+        assert httpx.get(job_url, headers={"X-Auth-Token": token}).status_code == 404
+    assert wait(job_url, ovf_token)["state"] == "done"
+    assert httpx.get(package_url, headers={"X-Auth-Token": other_token}).status_code == 404
+    head = httpx.head(package_url, headers={"X-Auth-Token": ovf_token})
+    assert head.status_code == 200 and head.headers["content-type"] == "application/x-tar"
+    deleted = httpx.delete(job_url, headers={"X-Auth-Token": ovf_token})
+    assert deleted.status_code == 200
+    assert httpx.get(package_url, headers={"X-Auth-Token": ovf_token}).status_code == 404
