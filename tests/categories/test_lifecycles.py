@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 
 from occi_server.categories import infrastructure as infra
-from occi_server.categories import lifecycles, openstack
+from occi_server.categories import appliances, lifecycles, openstack
 from occi_server.model.lifecycle import Lifecycle
 
-KNOWN_ACTIONS = {a.type_id for a in (*infra.ACTIONS, *openstack.INSTANCE_ACTIONS)}
+KNOWN_ACTIONS = {
+    a.type_id for a in (*infra.ACTIONS, *openstack.INSTANCE_ACTIONS, *appliances.CATEGORIES)
+}
 
 
 @pytest.mark.parametrize("lifecycle", list(lifecycles.LIFECYCLES.values()), ids=str)
