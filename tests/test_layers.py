@@ -39,3 +39,15 @@ def test_the_check_sees_an_import_of_http(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("from occi_server.http.handler import Engine\n")
     assert "occi_server.http.handler" in _imports(module)
+
+
+def test_the_ovf_model_knows_no_http_service_nor_cloud() -> None:
+    # ovf/ reads and writes packages; jobs over a cloud are service/appliances.py's.
+    banned = ("occi_server.http", "occi_server.service", "occi_server.backends", "starlette")
+    offenders = [
+        f"{path.name}: {name}"
+        for path in sorted((PACKAGE / "ovf").glob("*.py"))
+        for name in _imports(path)
+        if name.startswith(banned)
+    ]
+    assert offenders == []

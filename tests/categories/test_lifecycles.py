@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from occi_server.categories import infrastructure as infra
 from occi_server.categories import appliances, lifecycles, openstack
+from occi_server.categories import infrastructure as infra
 from occi_server.model.lifecycle import Lifecycle
 
 KNOWN_ACTIONS = {

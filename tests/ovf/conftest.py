@@ -1,7 +1,8 @@
 """The OVF tier: a real server with small package limits, qemu-img and COT's `cot info`.
 
 Without qemu-img (Debian qemu-utils, scripts/system-deps) or `cot` (the dev extras) the tests
-that need them skip, unless OCCI_REQUIRE_OVF=1 (CI), where their absence fails the run.
+that need them skip, unless OCCI_REQUIRE_OVF=1 or OCCI_REQUIRE_QEMU_IMG=1 (CI sets both),
+where their absence fails the run.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 
 from tests.support.server import ServerProcess
 
-REQUIRED = os.environ.get("OCCI_REQUIRE_OVF") == "1"
+REQUIRED = "1" in (os.environ.get("OCCI_REQUIRE_OVF"), os.environ.get("OCCI_REQUIRE_QEMU_IMG"))
 COT = Path(sys.executable).parent / "cot"
 # Small enough that the oversized upload test is quick, large enough for every fixture.
 MAX_PACKAGE = 48 << 20
