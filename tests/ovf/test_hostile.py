@@ -16,7 +16,7 @@ import pytest
 
 from tests.ovf.builders import COT, TAR, manifest, ova, run_import, upload, vmdk
 from tests.ovf.conftest import MAX_PACKAGE
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, cli
 
 ONE_DISK = """<?xml version="1.0"?>
 <Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1"
@@ -228,3 +228,17 @@ def test_wrong_media_type_no_credentials_and_unknown_paths_are_4xx(
     assert httpx.get(url + "/ovf/jobs/" + "0" * 32, headers=auth).status_code == 404
     assert httpx.get(url + "/ovf/jobs/../../etc", headers=auth).status_code == 404
     assert httpx.get(url + "/ovf/elsewhere", headers=auth).status_code == 404
+
+
+def test_an_import_over_the_projects_quota_fails_and_leaves_nothing(
+    ovf_server: ServerProcess, tmp_path: Path
+) -> None:
+    token = ovf_server.token("ovf-quota")
+    cli("quota", "set", "--project", "ovf-quota", "gigabytes=4", "--database", ovf_server.database)
+    listing = {"X-Auth-Token": token, "Accept": "text/uri-list"}
+    before = httpx.get(ovf_server.url + "/", headers=listing).text
+    # The VirtualBox fixture's disk is 8 GiB: over the project's 4.
+    names = ("ubuntu.2.0.ovf", "ubuntu.2.0.mf", "ubuntu.2.0-disk1.vmdk")
+    error = failed(ovf_server, token, ova(tmp_path / "u.ova", [(n, COT / n) for n in names]))
+    assert "gigabytes" in error, error
+    assert httpx.get(ovf_server.url + "/", headers=listing).text == before
