@@ -49,6 +49,7 @@ class ServerConfig(_Strict):
     # connections that waited longest for a request head are closed.
     max_connections: int = Field(default=4096, ge=8)
 
+
 class LogConfig(_Strict):
     format: Literal["text", "json"] = "text"
     access: bool = True  # one line per request on standard error

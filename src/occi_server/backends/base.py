@@ -118,8 +118,13 @@ class DiskAccess(Protocol):
     """What a session offers when this server holds the cloud's disk bytes (the embedded
     cloud): OVF import fills new storages, export reads a compute's disks."""
 
-    def fill_storage(self, location: str, path: Path) -> None:
-        """The storage at `location` takes the raw image at `path` as its content."""
+    def place_storage(self, storage_id: str, path: Path) -> None:
+        """The raw image at `path` becomes the bytes of the storage about to be created with
+        that id (placed before the creating transaction, so that it holds no lock while the
+        bytes are copied; the create keeps them, its rollback removes them)."""
+
+    def discard_storage(self, storage_id: str) -> None:
+        """Bytes placed for a storage that was not created after all."""
 
     def disks_of(self, location: str) -> list[DiskFile]:
         """A compute's disks: the root disk, then its storages in link order."""

@@ -18,8 +18,7 @@ def check_bounds(request: OcciRequest, limits: LimitsConfig) -> None:
         )
     if len(request.categories) > limits.max_categories:
         raise PayloadTooLarge(
-            f"{len(request.categories)} categories in one request "
-            f"(at most {limits.max_categories})"
+            f"{len(request.categories)} categories in one request (at most {limits.max_categories})"
         )
     most = limits.max_attribute_bytes
     _check_values(request.attributes, most, "attribute")

@@ -57,9 +57,7 @@ def invoke_on_collection(
     for entity in members:
         action = _resolve(op, entity, term, request, collection=collection)
         try:
-            op.session.invoke_action(
-                entity.location, action.type_id, _parameters(action, request)
-            )
+            op.session.invoke_action(entity.location, action.type_id, _parameters(action, request))
         except Forbidden:
             continue  # a provider resource (the shared public network): not the caller's
         count += 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -253,41 +254,53 @@ def _source(session: Any, location: str) -> _Source:
 def _create(
     backend: Backend, ctx: RequestContext, appliance: envelope.Appliance, raws: list[Path]
 ) -> list[str]:
-    """Everything the appliance needs, in one transaction: all of it or nothing."""
-    made: list[str] = []
-    with backend.session(ctx, write=True) as session:
+    """Everything the appliance needs: the disks' bytes placed first, outside any write
+    transaction (copying gigabytes must not hold the writer's turn), then one transaction for
+    every entity: all of it or nothing."""
+    ids = [str(uuid.uuid4()) for _ in raws]
+    with backend.session(ctx, write=False) as session:
         if not isinstance(session, DiskAccess):
             raise NotImplementedByServer("this cloud does not import OVF packages")
-        links = []
-        for number, (disk, raw) in enumerate(zip(appliance.disks, raws, strict=True)):
-            storage = session.create_entity(
-                EntityDraft(
-                    kind=infra.STORAGE_KIND,
-                    attributes={
-                        "occi.core.title": f"{appliance.name} {disk.disk_id}"[:200],
-                        "occi.storage.size": disk.capacity / GIB,
-                    },
-                )
+        for storage_id, raw in zip(ids, raws, strict=True):
+            session.place_storage(storage_id, raw)
+            raw.unlink()
+    try:
+        with backend.session(ctx, write=True) as session:
+            return _entities(session, appliance, ids)
+    except BaseException:
+        with backend.session(ctx, write=False) as session:
+            assert isinstance(session, DiskAccess)
+            for storage_id in ids:
+                session.discard_storage(storage_id)
+        raise
+
+
+def _entities(session: Any, appliance: envelope.Appliance, ids: list[str]) -> list[str]:
+    made: list[str] = []
+    links = []
+    for number, (disk, storage_id) in enumerate(zip(appliance.disks, ids, strict=True)):
+        storage = session.create_entity(
+            EntityDraft(
+                kind=infra.STORAGE_KIND,
+                id=storage_id,  # the bytes placed for it are kept
+                attributes={
+                    "occi.core.title": f"{appliance.name} {disk.disk_id}"[:200],
+                    "occi.storage.size": disk.capacity / GIB,
+                },
             )
-            session.fill_storage(storage.location, raw)
-            made.append(storage.location)
-            links.append(
-                _link(
-                    infra.STORAGELINK_KIND,
-                    storage.location,
-                    infra.STORAGE,
-                    {"occi.storagelink.deviceid": "vd" + chr(ord("b") + number)},
-                )
-            )
-        wanted = [*appliance.networks, *(n for n in appliance.nics if n)]
-        networks = {name: _network(session, name, made) for name in dict.fromkeys(wanted)}
-        links += [
-            _link(infra.NETWORKINTERFACE_KIND, networks[n], infra.NETWORK, {})
-            for n in appliance.nics
-            if n
-        ]
-        compute = session.create_entity(_compute(appliance, links))
-        made.append(compute.location)
+        )
+        made.append(storage.location)
+        device = {"occi.storagelink.deviceid": "vd" + chr(ord("b") + number)}
+        links.append(_link(infra.STORAGELINK_KIND, storage.location, infra.STORAGE, device))
+    wanted = [*appliance.networks, *(n for n in appliance.nics if n)]
+    networks = {name: _network(session, name, made) for name in dict.fromkeys(wanted)}
+    links += [
+        _link(infra.NETWORKINTERFACE_KIND, networks[n], infra.NETWORK, {})
+        for n in appliance.nics
+        if n
+    ]
+    compute = session.create_entity(_compute(appliance, links))
+    made.append(compute.location)
     return made
 
 

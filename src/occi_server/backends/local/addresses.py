@@ -83,4 +83,3 @@ def _free(network: IpNetwork, taken: set[str]) -> Iterator[str]:
         text = str(host)
         if text not in taken:
             yield text
-

@@ -33,9 +33,7 @@ _TAKE = Prepared(
             bindparam("holder", type_=_c.entity_pk.type),
             bindparam("now", type_=_c.created_at.type),
         ).where(
-            ~exists().where(
-                and_(_c.pool == bindparam("pool"), _c.address == bindparam("address"))
-            )
+            ~exists().where(and_(_c.pool == bindparam("pool"), _c.address == bindparam("address")))
         ),
     )
 )

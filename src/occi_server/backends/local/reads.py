@@ -60,14 +60,16 @@ MIXINS = Prepared(
 # The same for many entities at once (listings with full entities), CHUNK values at a time.
 CHUNK = 500  # keeps IN lists under every database's parameter limit
 _LINKS_OF = PreparedByCount(
-    lambda values: select(*store.COLUMNS)
-    .where(_entities.c.source_pk.in_(values))
-    .order_by(_entities.c.pk)
+    lambda values: (
+        select(*store.COLUMNS).where(_entities.c.source_pk.in_(values)).order_by(_entities.c.pk)
+    )
 )
 _MIXINS_OF = PreparedByCount(
-    lambda values: select(_mixins.c.entity_pk, _mixins.c.mixin)
-    .where(_mixins.c.entity_pk.in_(values))
-    .order_by(_mixins.c.entity_pk, _mixins.c.mixin)
+    lambda values: (
+        select(_mixins.c.entity_pk, _mixins.c.mixin)
+        .where(_mixins.c.entity_pk.in_(values))
+        .order_by(_mixins.c.entity_pk, _mixins.c.mixin)
+    )
 )
 _KINDS_OF = PreparedByCount(
     lambda values: select(_entities.c.pk, _entities.c.kind).where(_entities.c.pk.in_(values))
@@ -158,6 +160,7 @@ def kinds_of(tx: Transaction, pks: Sequence[int]) -> dict[int, str]:
 def _chunks(items: Sequence[int]) -> Iterator[Sequence[int]]:
     for start in range(0, len(items), CHUNK):
         yield items[start : start + CHUNK]
+
 
 def listing_key(project: str, query: EntityQuery) -> Hashable | None:
     """Everything a listing's SQL depends on: the same key, the same statement."""

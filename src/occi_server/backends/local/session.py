@@ -210,16 +210,15 @@ class LocalSession:
         return outcome if outcome is not None else self.get_entity(row.location)
 
     # -- disk bytes (OVF import and export) ---------------------------------------------------
-    def fill_storage(self, location: str, path: Path) -> None:
-        row = store.get(self._scope, location, for_update=True)
-        if row.kind != infra.STORAGE:
-            raise BadRequest(f"{location} is not a storage")
-        name = volume_of(self._scope.project_id, row.id)
+    def place_storage(self, storage_id: str, path: Path) -> None:
+        name = volume_of(self._scope.project_id, storage_id)
         volumes = self._scope.cloud.drivers.volumes
-        size = gib(float(row.attributes.get("occi.storage.size", 0.0)))
-        if path.stat().st_size != size:
-            raise Conflict(f"{location}: an image of {path.stat().st_size} bytes for {size}")
+        if volumes.exists(name):
+            raise Conflict(f"storage {storage_id} already has bytes")
         volumes.import_file(name, path)
+
+    def discard_storage(self, storage_id: str) -> None:
+        self._scope.cloud.drivers.volumes.delete(volume_of(self._scope.project_id, storage_id))
 
     def disks_of(self, location: str) -> list[DiskFile]:
         scope = self._scope

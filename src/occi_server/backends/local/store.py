@@ -199,7 +199,6 @@ def attached(scope: Scope, row: EntityRecord) -> list[EntityRecord]:
     return [record(values) for values in scope.tx.rows(_ATTACHED, {"entity": row.pk})]
 
 
-
 def links_from(scope: Scope, row: EntityRecord, kind: str) -> list[EntityRecord]:
     """The links of `kind` that start at `row`, oldest first."""
     params = {"entity": row.pk, "kind": kind}
@@ -236,6 +235,7 @@ def id_taken(scope: Scope, entity_id: str) -> bool:
 def value_taken(scope: Scope, name: str, value: Any) -> bool:
     """Whether an entity of any project has `value` for the attribute `name`."""
     return bool(scope.tx.scalar(_VALUE_TAKEN, {"name": name, "key": value_key(value)}))
+
 
 def is_link(row: EntityRecord) -> bool:
     return row.source is not None
