@@ -3,14 +3,15 @@ import pytest
 from occi_server.backends.base import EntityChanges
 from occi_server.backends.local import LocalBackend
 from occi_server.backends.local.templates import OS_SCHEME, RESOURCE_SCHEME
+from occi_server.categories import appliances, openstack
 from occi_server.categories import infrastructure as infra
-from occi_server.categories import openstack
 from occi_server.errors import BadRequest, Conflict
 from occi_server.model import Mixin
 
 from .conftest import A, B, as_resource, compute, storage, storagelink, template
 
 START, STOP, RESTART, SUSPEND, SAVE = (a.type_id for a in infra.COMPUTE_ACTIONS)
+EXPORT = appliances.EXPORT.type_id
 CONFIRM, REVERT, ALLOC, DEALLOC, CHG_PWD, CREATE_IMAGE, REBOOT = (
     a.type_id for a in openstack.INSTANCE_ACTIONS
 )
@@ -114,7 +115,8 @@ def test_only_the_actions_of_the_current_state_are_advertised(backend: LocalBack
     with backend.session(A) as s:
         location = s.create_entity(compute()).location
         stopped = s.invoke_action(location, STOP, {"method": "poweroff"})
-    assert getattr(stopped, "actions", None) == [START, CREATE_IMAGE, ALLOC]
+    # A stopped compute's disks are stable: it may be exported (docs/ovf.md).
+    assert getattr(stopped, "actions", None) == [START, CREATE_IMAGE, ALLOC, EXPORT]
     assert stopped is not None and stopped.attributes["org.openstack.compute.state"] == "SHUTOFF"
     assert stopped is not None and "poweroff" in stopped.attributes["occi.compute.state.message"]
 
