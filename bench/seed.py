@@ -65,14 +65,14 @@ def _template(engine: Engine, project: str) -> dict[str, Any]:
     ctx = RequestContext(project_id=project, project_name=project, user_id="b", user_name="b")
     backend = LocalBackend(engine, default_catalogue())
     with backend.session(ctx) as session:
-        entity = session.create_entity(
+        location = session.create_entity(
             EntityDraft(kind=infra.COMPUTE_KIND, attributes={"occi.core.title": "seed"})
         )
     with engine.connect() as connection:
         row = (
             connection.execute(
                 select(EntityRow.__table__).where(
-                    EntityRow.project_id == project, EntityRow.location == entity.location
+                    EntityRow.project_id == project, EntityRow.location == location
                 )
             )
             .mappings()

@@ -16,6 +16,7 @@ from occi_server.context import RequestContext
 from occi_server.db.engine import make_engine
 from occi_server.db.migrate import upgrade
 from occi_server.db.tables import EntityAttributeRow, EntityMixinRow, EntityRow, IpAllocationRow
+from tests.backends.local.conftest import new_entity
 
 A = RequestContext(project_id="p-a", project_name="a", user_id="u-a", user_name="alice")
 
@@ -33,23 +34,26 @@ def estate(engine: Engine) -> dict[str, str]:
     """A compute on a network (with an address) and an attached volume."""
     backend = LocalBackend(engine, default_catalogue())
     with backend.session(A) as s:
-        net = s.create_entity(
+        net = new_entity(
+            s,
             EntityDraft(
                 kind=infra.NETWORK_KIND,
                 mixins=[infra.IPNETWORK_MIXIN],
                 attributes={"occi.network.address": "10.9.9.0/24"},
-            )
+            ),
         )
-        volume = s.create_entity(
-            EntityDraft(kind=infra.STORAGE_KIND, attributes={"occi.storage.size": 1.0})
+        volume = new_entity(
+            s, EntityDraft(kind=infra.STORAGE_KIND, attributes={"occi.storage.size": 1.0})
         )
-        vm = s.create_entity(
+        vm = new_entity(
+            s,
             EntityDraft(
                 kind=infra.COMPUTE_KIND,
                 links=[LinkDraft(kind=infra.NETWORKINTERFACE_KIND, target=net.location)],
-            )
+            ),
         )
-        link = s.create_entity(
+        link = new_entity(
+            s,
             EntityDraft(
                 kind=infra.STORAGELINK_KIND,
                 link=LinkDraft(
@@ -58,7 +62,7 @@ def estate(engine: Engine) -> dict[str, str]:
                     target=volume.location,
                     attributes={"occi.storagelink.deviceid": "/dev/vdb"},
                 ),
-            )
+            ),
         )
     return {
         "vm": vm.location,

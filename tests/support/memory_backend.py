@@ -121,9 +121,9 @@ class MemorySession:
         return self._view(found)
 
     # -- writing ---------------------------------------------------------------------------
-    def create_entity(self, draft: EntityDraft) -> Entity:
+    def create_entity(self, draft: EntityDraft) -> str:
         if draft.link is not None:
-            return self._add_link(draft.link, draft.kind.type_id, draft.id, draft.location)
+            return self._add_link(draft.link, draft.kind.type_id, draft.id, draft.location).location
         entity_id = draft.id or str(next(self._ids))
         location = draft.location or f"{draft.kind.location}{entity_id}"
         self._claim(location)
@@ -141,7 +141,7 @@ class MemorySession:
         for inline in draft.links:
             inline.source = location
             self._add_link(inline, inline.kind.type_id, inline.id, inline.location)
-        return self.get_entity(location)
+        return location
 
     def update_entity(self, location: str, changes: EntityChanges) -> Entity:
         entity = self.project.entities.get(location)

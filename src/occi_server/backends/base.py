@@ -153,7 +153,8 @@ class CloudSession(Protocol):
     def get_entity(self, location: str) -> Entity:
         """The entity at `location` (a path), with its links and applicable actions; NotFound."""
 
-    def create_entity(self, draft: EntityDraft) -> Entity: ...
+    def create_entity(self, draft: EntityDraft) -> str:
+        """Store a new entity; its location (the caller reads it back only if it needs it)."""
 
     def update_entity(self, location: str, changes: EntityChanges) -> Entity: ...
 

@@ -83,7 +83,7 @@ def create(
             for ref in request.links
             if not ref.is_action_link
         ]
-    return op.session.create_entity(draft).location
+    return op.session.create_entity(draft)
 
 
 def _check_chosen_location(registry: Registry, kind: Kind, location: str) -> None:

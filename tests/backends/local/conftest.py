@@ -20,7 +20,7 @@ from occi_server.db.migrate import upgrade
 from occi_server.drivers import Drivers
 from occi_server.drivers.files import FileStore
 from occi_server.drivers.simulated import SimulatedHypervisor
-from occi_server.model import Kind, Link, Mixin, Resource
+from occi_server.model import Entity, Kind, Link, Mixin, Resource
 
 A = RequestContext(project_id="p-a", project_name="a", user_id="u-a", user_name="alice")
 B = RequestContext(project_id="p-b", project_name="b", user_id="u-b", user_name="bob")
@@ -121,3 +121,8 @@ def as_resource(entity: object) -> Resource:
 def as_link(entity: object) -> Link:
     assert isinstance(entity, Link)
     return entity
+
+
+def new_entity(session: CloudSession, draft: EntityDraft) -> Entity:
+    """Create, then read back (a create answers only the new entity's location)."""
+    return session.get_entity(session.create_entity(draft))

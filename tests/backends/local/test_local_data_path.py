@@ -13,6 +13,8 @@ from occi_server.categories import infrastructure as infra
 from occi_server.model import Mixin
 from tests.backends.local.conftest import A, compute, storage
 
+from .conftest import new_entity
+
 LOCAL = Path(__file__).parents[3] / "src" / "occi_server" / "backends" / "local"
 TAG = Mixin(
     scheme="http://example.org/tags#", term="blue", location="/tags/blue/", user_defined=True
@@ -30,12 +32,12 @@ def _meanwhile(work: object) -> None:
 
 def test_a_read_only_request_sees_one_snapshot(backend: LocalBackend) -> None:
     with backend.session(A) as session:
-        vm = session.create_entity(compute()).location
+        vm = new_entity(session, compute()).location
 
     def change() -> None:
         with backend.session(A) as other:
             other.create_user_mixin(TAG)
-            other.create_entity(storage(1.0))
+            new_entity(other, storage(1.0))
             other.update_entity(vm, EntityChanges(set_attributes={"occi.core.title": "new"}))
 
     with backend.session(A, write=False) as session:
@@ -58,7 +60,7 @@ def test_a_read_only_request_sees_one_snapshot(backend: LocalBackend) -> None:
 def test_a_write_request_sees_its_own_changes_everywhere(backend: LocalBackend) -> None:
     with backend.session(A) as session:
         session.create_user_mixin(TAG)
-        vm = session.create_entity(compute(TAG)).location
+        vm = new_entity(session, compute(TAG)).location
         assert session.user_mixins() == [TAG]
         assert session.list_locations(EntityQuery(mixins=(TAG.type_id,))) == [vm]
         assert TAG.type_id in session.list_entities(EntityQuery(kinds=(infra.COMPUTE,)))[0].mixins

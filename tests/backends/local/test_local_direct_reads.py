@@ -20,14 +20,17 @@ from occi_server.errors import BadRequest, NotFound
 from occi_server.model import Mixin
 from tests.backends.local.conftest import A, B, compute, inline, storage, storagelink, template
 
+from .conftest import new_entity
+
 
 def _world(backend: LocalBackend) -> tuple[str, str, str]:
     """A compute with an inline storage link and a second link, mixins on both."""
     with backend.session(A) as session:
-        disk = session.create_entity(storage(2.0)).location
-        other = session.create_entity(storage(1.0)).location
+        disk = new_entity(session, storage(2.0)).location
+        other = new_entity(session, storage(1.0)).location
         small = template(session, "itsy")
-        vm = session.create_entity(
+        vm = new_entity(
+            session,
             compute(
                 small,
                 links=[
@@ -35,9 +38,9 @@ def _world(backend: LocalBackend) -> tuple[str, str, str]:
                         infra.STORAGELINK_KIND, disk, **{"occi.storagelink.deviceid": "/dev/vdb"}
                     )
                 ],
-            )
+            ),
         ).location
-        link = session.create_entity(storagelink(vm, other)).location
+        link = new_entity(session, storagelink(vm, other)).location
     return vm, link, disk
 
 
@@ -180,7 +183,7 @@ def test_in_memory_sqlite_reads_on_its_transaction_connection(engine: Engine) ->
         backend = LocalBackend(memory, default_catalogue())
         assert backend._direct is None
         with backend.session(A) as session:
-            vm = session.create_entity(compute()).location
+            vm = new_entity(session, compute()).location
         with backend.session(A, write=False) as session:
             assert session.get_entity(vm).location == vm
             assert session.list_locations(EntityQuery(kinds=(infra.COMPUTE,))) == [vm]
@@ -196,7 +199,7 @@ def test_cached_listing_statements_still_see_new_entities(backend: LocalBackend)
     with backend.session(A, write=False) as session:
         before = session.list_locations(query)
     with backend.session(A) as session:
-        added = session.create_entity(storage(3.0)).location
+        added = new_entity(session, storage(3.0)).location
     with backend.session(A, write=False) as session:
         assert session.list_locations(query) == [*before, added]
 
@@ -206,8 +209,8 @@ def test_filter_values_equal_in_python_but_not_in_the_index_are_told_apart(
 ) -> None:
     """True == 1 == 1.0 in Python; the attribute index keeps "true" and "1" apart."""
     with backend.session(A) as session:
-        flagged = session.create_entity(storage(1.0, example__flag=True)).location
-        counted = session.create_entity(storage(1.0, example__flag=1)).location
+        flagged = new_entity(session, storage(1.0, example__flag=True)).location
+        counted = new_entity(session, storage(1.0, example__flag=1)).location
     with backend.session(A, write=False) as session:
         assert session.list_locations(EntityQuery(attributes={"example.flag": True})) == [flagged]
         assert session.list_locations(EntityQuery(attributes={"example.flag": 1})) == [counted]

@@ -18,7 +18,7 @@ from occi_server.categories import openstack
 from occi_server.errors import BadRequest, Conflict, NotFound
 from occi_server.model import Entity, Link, Mixin
 
-from .conftest import A, B, as_resource, compute, interface
+from .conftest import A, B, as_resource, compute, interface, new_entity
 
 ALLOC, DEALLOC = openstack.ALLOC_FLOAT_IP.type_id, openstack.DEALLOC_FLOAT_IP.type_id
 FIP = "org.openstack.network.floating.ip"
@@ -58,7 +58,7 @@ def test_alloc_float_ip_shows_the_address_and_a_link_to_the_public_network(
     backend: LocalBackend,
 ) -> None:
     with backend.session(A) as s:
-        vm = s.create_entity(compute())
+        vm = new_entity(s, compute())
         assert DEALLOC not in vm.actions and ALLOC in vm.actions
         got = _alloc(s, vm.location)
     address = got.attributes[FIP]
@@ -77,7 +77,7 @@ def test_the_pool_defaults_to_the_first_and_an_unknown_pool_names_the_parameter(
     backend: LocalBackend,
 ) -> None:
     with backend.session(A) as s:
-        vm = s.create_entity(compute())
+        vm = new_entity(s, compute())
         assert FIP in _alloc(s, vm.location, pool=None).attributes
         with pytest.raises(BadRequest, match=r"org\.openstack\.network\.floating\.pool"):
             _alloc(s, vm.location, pool="nowhere")
@@ -85,7 +85,7 @@ def test_the_pool_defaults_to_the_first_and_an_unknown_pool_names_the_parameter(
 
 def test_a_compute_holds_several_and_releases_one_by_address(backend: LocalBackend) -> None:
     with backend.session(A) as s:
-        vm = s.create_entity(compute())
+        vm = new_entity(s, compute())
         first = _alloc(s, vm.location).attributes[FIP]
         both = _alloc(s, vm.location)
         addresses = [ln.attributes[ADDRESS] for ln in _floating_links(both)]
@@ -99,7 +99,7 @@ def test_a_compute_holds_several_and_releases_one_by_address(backend: LocalBacke
 
 def test_dealloc_without_address_releases_the_last_allocated(backend: LocalBackend) -> None:
     with backend.session(A) as s:
-        vm = s.create_entity(compute())
+        vm = new_entity(s, compute())
         first = _alloc(s, vm.location).attributes[FIP]
         _alloc(s, vm.location)
         left = s.invoke_action(vm.location, DEALLOC, {})
@@ -114,7 +114,7 @@ def test_dealloc_without_address_releases_the_last_allocated(backend: LocalBacke
 
 def test_dealloc_errors_name_the_problem(backend: LocalBackend) -> None:
     with backend.session(A) as s:
-        vm = s.create_entity(compute())
+        vm = new_entity(s, compute())
         with pytest.raises(Conflict, match="holds no floating IP"):
             s.invoke_action(vm.location, DEALLOC, {})
         _alloc(s, vm.location)
@@ -125,20 +125,20 @@ def test_dealloc_errors_name_the_problem(backend: LocalBackend) -> None:
 def test_a_released_address_returns_to_the_pool(engine: Engine) -> None:
     backend = _tiny_backend(engine)
     with backend.session(A) as s:
-        vm = s.create_entity(compute())
+        vm = new_entity(s, compute())
         address = _alloc(s, vm.location, "tiny").attributes[FIP]
         s.invoke_action(vm.location, DEALLOC, {})
-        other = s.create_entity(compute())
+        other = new_entity(s, compute())
         assert _alloc(s, other.location, "tiny").attributes[FIP] == address
 
 
 def test_an_exhausted_pool_is_a_conflict(engine: Engine) -> None:
     backend = _tiny_backend(engine)  # a /30: .1 is the gateway, .2 the only floating IP
     with backend.session(A) as s:
-        vm = s.create_entity(compute())
+        vm = new_entity(s, compute())
         assert _alloc(s, vm.location, "tiny").attributes[FIP] == "10.99.0.2"
     with backend.session(B) as s:
-        other = s.create_entity(compute())
+        other = new_entity(s, compute())
         with pytest.raises(Conflict, match="tiny"):
             _alloc(s, other.location, "tiny")
 
@@ -148,9 +148,9 @@ def test_a_failed_allocation_leaves_no_interface_behind(engine: Engine) -> None:
     rolling it back takes the interface away, and the rest of the transaction still commits."""
     backend = _tiny_backend(engine)
     with backend.session(A) as s:
-        _alloc(s, s.create_entity(compute()).location, "tiny")  # the pool's only address
+        _alloc(s, new_entity(s, compute()).location, "tiny")  # the pool's only address
     with backend.session(B) as s:
-        other = s.create_entity(compute()).location
+        other = new_entity(s, compute()).location
         with pytest.raises(Conflict, match="tiny"):
             _alloc(s, other, "tiny")
         assert as_resource(s.get_entity(other)).links == []
@@ -163,11 +163,11 @@ def test_floating_ips_and_public_interfaces_never_share_an_address(backend: Loca
     seen: list[str] = []
     for ctx in (A, B):
         with backend.session(ctx) as s:
-            vm = s.create_entity(compute())
-            nic = s.create_entity(interface(vm.location, "/network/public"))
+            vm = new_entity(s, compute())
+            nic = new_entity(s, interface(vm.location, "/network/public"))
             seen.append(nic.attributes[ADDRESS])
             seen.append(_alloc(s, vm.location).attributes[FIP])
-            nic2 = s.create_entity(interface(vm.location, "/network/public"))
+            nic2 = new_entity(s, interface(vm.location, "/network/public"))
             seen.append(nic2.attributes[ADDRESS])
     assert len(seen) == len(set(seen)) == 6
     assert "172.24.4.1" not in seen
@@ -175,7 +175,7 @@ def test_floating_ips_and_public_interfaces_never_share_an_address(backend: Loca
 
 def test_concurrent_allocations_never_get_the_same_address(backend: LocalBackend) -> None:
     with backend.session(A) as s:
-        vms = [s.create_entity(compute()).location for _ in range(8)]
+        vms = [new_entity(s, compute()).location for _ in range(8)]
     given: list[str] = []
     errors: list[BaseException] = []
 
@@ -198,18 +198,18 @@ def test_concurrent_allocations_never_get_the_same_address(backend: LocalBackend
 def test_deleting_the_compute_releases_its_floating_ips(engine: Engine) -> None:
     backend = _tiny_backend(engine)
     with backend.session(A) as s:
-        vm = s.create_entity(compute())
+        vm = new_entity(s, compute())
         link = _floating_links(_alloc(s, vm.location, "tiny"))[0]
         s.delete_entity(vm.location)
         with pytest.raises(NotFound):
             s.get_entity(link.location)
-        other = s.create_entity(compute())
+        other = new_entity(s, compute())
         assert _alloc(s, other.location, "tiny").attributes[FIP] == "10.99.0.2"
 
 
 def test_deleting_the_floating_link_itself_releases_the_address(backend: LocalBackend) -> None:
     with backend.session(A) as s:
-        vm = s.create_entity(compute())
+        vm = new_entity(s, compute())
         link = _floating_links(_alloc(s, vm.location))[0]
         s.delete_entity(link.location)
         after = s.get_entity(vm.location)
@@ -219,7 +219,7 @@ def test_deleting_the_floating_link_itself_releases_the_address(backend: LocalBa
 
 def test_a_floating_address_cannot_be_edited_on_its_link(backend: LocalBackend) -> None:
     with backend.session(A) as s:
-        vm = s.create_entity(compute())
+        vm = new_entity(s, compute())
         link = _floating_links(_alloc(s, vm.location))[0]
         with pytest.raises(BadRequest, match="floating"):
             s.update_entity(link.location, EntityChanges(set_attributes={ADDRESS: "172.24.4.200"}))
@@ -232,9 +232,9 @@ def _pool(s: CloudSession) -> Mixin:
 def test_carrying_a_pool_mixin_means_holding_an_address_from_it(backend: LocalBackend) -> None:
     with backend.session(A) as s:
         pool = _pool(s)
-        born = s.create_entity(compute(pool))
+        born = new_entity(s, compute(pool))
         assert FIP in born.attributes and len(_floating_links(born)) == 1
-        vm = s.create_entity(compute())
+        vm = new_entity(s, compute())
         joined = s.update_entity(vm.location, EntityChanges(add_mixins=[pool]))
         assert FIP in joined.attributes and NOVA_POOL in joined.mixins
         assert s.list_locations(EntityQuery(mixins=(NOVA_POOL,))) == [born.location, vm.location]

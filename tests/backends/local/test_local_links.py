@@ -18,6 +18,7 @@ from .conftest import (
     interface,
     link,
     network,
+    new_entity,
     plain_link,
     storage,
     storagelink,
@@ -28,8 +29,8 @@ ADDRESS = "occi.networkinterface.address"
 
 def test_a_storagelink_attaches_a_volume_and_shows_on_the_compute(backend: LocalBackend) -> None:
     with backend.session(A) as s:
-        vm, volume = s.create_entity(compute()), s.create_entity(storage())
-        attached = s.create_entity(storagelink(vm.location, volume.location))
+        vm, volume = new_entity(s, compute()), new_entity(s, storage())
+        attached = new_entity(s, storagelink(vm.location, volume.location))
     assert attached.attributes["occi.storagelink.state"] == "active"
     assert attached.location.startswith("/storage/link/")
     with backend.session(A) as s:
@@ -44,12 +45,12 @@ def test_a_storagelink_attaches_a_volume_and_shows_on_the_compute(backend: Local
 def test_a_storagelink_without_device_gets_the_next_free_one(backend: LocalBackend) -> None:
     # GFD.224: the device id is "as defined by the OCCI service provider"; pOCCI sends none.
     with backend.session(A) as s:
-        vm = s.create_entity(compute())
-        first, second = s.create_entity(storage()), s.create_entity(storage())
-        s.create_entity(link(infra.STORAGELINK_KIND, vm.location, first.location))
-        s.create_entity(storagelink(vm.location, second.location, "/dev/vdd"))
-        third = s.create_entity(storage())
-        chosen = s.create_entity(link(infra.STORAGELINK_KIND, vm.location, third.location))
+        vm = new_entity(s, compute())
+        first, second = new_entity(s, storage()), new_entity(s, storage())
+        new_entity(s, link(infra.STORAGELINK_KIND, vm.location, first.location))
+        new_entity(s, storagelink(vm.location, second.location, "/dev/vdd"))
+        third = new_entity(s, storage())
+        chosen = new_entity(s, link(infra.STORAGELINK_KIND, vm.location, third.location))
     assert chosen.attributes["occi.storagelink.deviceid"] == "/dev/vdc"
     with backend.session(A) as s:
         devices = [
@@ -61,11 +62,11 @@ def test_a_storagelink_without_device_gets_the_next_free_one(backend: LocalBacke
 
 def test_a_volume_can_be_attached_only_once(backend: LocalBackend) -> None:
     with backend.session(A) as s:
-        one, two = s.create_entity(compute()), s.create_entity(compute())
-        volume = s.create_entity(storage())
-        s.create_entity(storagelink(one.location, volume.location))
+        one, two = new_entity(s, compute()), new_entity(s, compute())
+        volume = new_entity(s, storage())
+        new_entity(s, storagelink(one.location, volume.location))
         with pytest.raises(Conflict, match="already attached"):
-            s.create_entity(storagelink(two.location, volume.location, "/dev/vdd"))
+            new_entity(s, storagelink(two.location, volume.location, "/dev/vdd"))
 
 
 @pytest.mark.parametrize(
@@ -84,25 +85,25 @@ def test_links_need_existing_ends_of_the_right_kind(
     backend: LocalBackend, make: Callable[[str, str], EntityDraft], attribute: str
 ) -> None:
     with backend.session(A) as s:
-        vm, volume = s.create_entity(compute()), s.create_entity(storage())
+        vm, volume = new_entity(s, compute()), new_entity(s, storage())
         with pytest.raises(BadRequest, match=attribute):
-            s.create_entity(make(vm.location, volume.location))
+            new_entity(s, make(vm.location, volume.location))
 
 
 def test_a_generic_link_may_point_outside_the_service(backend: LocalBackend) -> None:
     with backend.session(A) as s:
-        vm = s.create_entity(compute())
-        external = s.create_entity(plain_link(vm.location, "https://other.example/r/1"))
-        local = s.create_entity(plain_link(vm.location, "http://127.0.0.1:8787" + vm.location))
+        vm = new_entity(s, compute())
+        external = new_entity(s, plain_link(vm.location, "https://other.example/r/1"))
+        local = new_entity(s, plain_link(vm.location, "http://127.0.0.1:8787" + vm.location))
     assert as_link(external).target == "https://other.example/r/1"
     assert as_link(local).target == vm.location
 
 
 def test_interfaces_get_names_and_unique_locally_administered_macs(backend: LocalBackend) -> None:
     with backend.session(A) as s:
-        vm, net = s.create_entity(compute()), s.create_entity(network())
-        first = s.create_entity(interface(vm.location, net.location))
-        second = s.create_entity(interface(vm.location, net.location))
+        vm, net = new_entity(s, compute()), new_entity(s, network())
+        first = new_entity(s, interface(vm.location, net.location))
+        second = new_entity(s, interface(vm.location, net.location))
     names = [
         first.attributes["occi.networkinterface.interface"],
         second.attributes["occi.networkinterface.interface"],
@@ -122,53 +123,53 @@ def test_an_ip_network_hands_out_distinct_addresses_until_exhausted(
     backend: LocalBackend,
 ) -> None:
     with backend.session(A) as s:
-        vm, net = s.create_entity(compute()), s.create_entity(network("10.0.0.0/29"))
+        vm, net = new_entity(s, compute()), new_entity(s, network("10.0.0.0/29"))
     assert net.attributes["occi.network.gateway"] == "10.0.0.1"
     given = []
     for _ in range(5):  # 6 hosts, one of them the gateway
         with backend.session(A) as s:
-            nic = s.create_entity(interface(vm.location, net.location))
+            nic = new_entity(s, interface(vm.location, net.location))
         assert infra.IPNETWORKINTERFACE in nic.mixins
         assert nic.attributes["occi.networkinterface.gateway"] == "10.0.0.1"
         given.append(nic.attributes[ADDRESS])
     assert len(set(given)) == 5 and "10.0.0.1" not in given
     assert all(ipaddress.ip_address(a) in ipaddress.ip_network("10.0.0.0/29") for a in given)
     with backend.session(A) as s, pytest.raises(Conflict, match="no free address"):
-        s.create_entity(interface(vm.location, net.location))
+        new_entity(s, interface(vm.location, net.location))
 
 
 def test_deleting_an_interface_returns_its_address(backend: LocalBackend) -> None:
     with backend.session(A) as s:
-        vm, net = s.create_entity(compute()), s.create_entity(network("10.0.0.0/30"))
-        nic = s.create_entity(interface(vm.location, net.location))
+        vm, net = new_entity(s, compute()), new_entity(s, network("10.0.0.0/30"))
+        nic = new_entity(s, interface(vm.location, net.location))
         with pytest.raises(Conflict):
-            s.create_entity(interface(vm.location, net.location))
+            new_entity(s, interface(vm.location, net.location))
     with backend.session(A) as s:
         s.delete_entity(nic.location)
-        again = s.create_entity(interface(vm.location, net.location))
+        again = new_entity(s, interface(vm.location, net.location))
     assert again.attributes[ADDRESS] == nic.attributes[ADDRESS]
 
 
 def test_a_requested_address_must_be_inside_and_free(backend: LocalBackend) -> None:
     with backend.session(A) as s:
-        vm, net = s.create_entity(compute()), s.create_entity(network("192.168.5.0/24"))
-        fixed = s.create_entity(interface(vm.location, net.location, **{ADDRESS: "192.168.5.77"}))
+        vm, net = new_entity(s, compute()), new_entity(s, network("192.168.5.0/24"))
+        fixed = new_entity(s, interface(vm.location, net.location, **{ADDRESS: "192.168.5.77"}))
         assert fixed.attributes[ADDRESS] == "192.168.5.77"
         assert fixed.attributes["occi.networkinterface.allocation"] == "static"
         with pytest.raises(Conflict, match=r"192.168.5.77"):
-            s.create_entity(interface(vm.location, net.location, **{ADDRESS: "192.168.5.77"}))
+            new_entity(s, interface(vm.location, net.location, **{ADDRESS: "192.168.5.77"}))
         with pytest.raises(Conflict, match=r"192.168.5.1"):
-            s.create_entity(interface(vm.location, net.location, **{ADDRESS: "192.168.5.1"}))
+            new_entity(s, interface(vm.location, net.location, **{ADDRESS: "192.168.5.1"}))
         with pytest.raises(BadRequest, match=ADDRESS):
-            s.create_entity(interface(vm.location, net.location, **{ADDRESS: "10.1.1.1"}))
+            new_entity(s, interface(vm.location, net.location, **{ADDRESS: "10.1.1.1"}))
 
 
 def test_deleting_a_resource_takes_links_from_and_to_it(backend: LocalBackend) -> None:
     with backend.session(A) as s:
-        vm, volume = s.create_entity(compute()), s.create_entity(storage())
-        net = s.create_entity(network("10.9.0.0/24"))
-        attached = s.create_entity(storagelink(vm.location, volume.location))
-        nic = s.create_entity(interface(vm.location, net.location))
+        vm, volume = new_entity(s, compute()), new_entity(s, storage())
+        net = new_entity(s, network("10.9.0.0/24"))
+        attached = new_entity(s, storagelink(vm.location, volume.location))
+        nic = new_entity(s, interface(vm.location, net.location))
     with backend.session(A) as s:
         s.delete_entity(volume.location)
         assert as_resource(s.get_entity(vm.location)).links[0].location == nic.location
@@ -177,24 +178,25 @@ def test_deleting_a_resource_takes_links_from_and_to_it(backend: LocalBackend) -
         s.delete_entity(vm.location)
         with pytest.raises(NotFound):
             s.get_entity(nic.location)
-        other = s.create_entity(compute())
-        reused = s.create_entity(interface(other.location, net.location))
+        other = new_entity(s, compute())
+        reused = new_entity(s, interface(other.location, net.location))
     assert reused.attributes[ADDRESS] == nic.attributes[ADDRESS]  # the address came back
 
 
 def test_deleting_a_network_deletes_its_interfaces(backend: LocalBackend) -> None:
     with backend.session(A) as s:
-        vm, net = s.create_entity(compute()), s.create_entity(network("10.9.0.0/24"))
-        s.create_entity(interface(vm.location, net.location))
+        vm, net = new_entity(s, compute()), new_entity(s, network("10.9.0.0/24"))
+        new_entity(s, interface(vm.location, net.location))
         s.delete_entity(net.location)
         assert as_resource(s.get_entity(vm.location)).links == []
 
 
 def test_inline_links_are_created_with_the_resource(backend: LocalBackend) -> None:
     with backend.session(A) as s:
-        net = s.create_entity(network("10.7.0.0/24"))
-        volume = s.create_entity(storage())
-        vm = s.create_entity(
+        net = new_entity(s, network("10.7.0.0/24"))
+        volume = new_entity(s, storage())
+        vm = new_entity(
+            s,
             compute(
                 links=[
                     inline(infra.NETWORKINTERFACE_KIND, net.location),
@@ -204,7 +206,7 @@ def test_inline_links_are_created_with_the_resource(backend: LocalBackend) -> No
                         **{"occi.storagelink.deviceid": "/dev/vdb"},
                     ),
                 ]
-            )
+            ),
         )
     links = as_resource(vm).links
     assert [ln.kind for ln in links] == [infra.NETWORKINTERFACE, infra.STORAGELINK]
@@ -214,7 +216,7 @@ def test_inline_links_are_created_with_the_resource(backend: LocalBackend) -> No
 
 def test_a_failed_inline_link_leaves_no_resource_behind(backend: LocalBackend) -> None:
     with pytest.raises(BadRequest), backend.session(A) as s:
-        s.create_entity(compute(links=[inline(infra.STORAGELINK_KIND, "/storage/missing")]))
+        new_entity(s, compute(links=[inline(infra.STORAGELINK_KIND, "/storage/missing")]))
     with backend.session(A) as s:
         assert s.list_locations(_compute_query()) == []
 
@@ -225,8 +227,8 @@ def test_every_project_sees_the_public_network_and_cannot_delete_it(
     with backend.session(A) as s:
         public = s.get_entity("/network/public")
         assert public.attributes["occi.network.address"] == "172.24.4.0/24"
-        vm = s.create_entity(compute())
-        nic = s.create_entity(interface(vm.location, public.location))
+        vm = new_entity(s, compute())
+        nic = new_entity(s, interface(vm.location, public.location))
         assert nic.attributes[ADDRESS] == "172.24.4.2"
         with pytest.raises(Forbidden):
             s.delete_entity(public.location)

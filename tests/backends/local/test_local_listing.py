@@ -6,7 +6,7 @@ from occi_server.categories import core
 from occi_server.categories import infrastructure as infra
 from occi_server.errors import BadRequest, Conflict
 
-from .conftest import A, compute, storage, template
+from .conftest import A, compute, new_entity, storage, template
 
 
 @pytest.fixture
@@ -15,9 +15,9 @@ def populated(backend: LocalBackend) -> list[str]:
     with backend.session(A) as s:
         for index in range(5):
             flavor = template(s, "itsy" if index % 2 else "bitsy")
-            vm = s.create_entity(compute(flavor, occi__core__title=f"vm{index}"))
+            vm = new_entity(s, compute(flavor, occi__core__title=f"vm{index}"))
             locations.append(vm.location)
-        locations.append(s.create_entity(storage(3.0, occi__core__title="disk")).location)
+        locations.append(new_entity(s, storage(3.0, occi__core__title="disk")).location)
     return locations
 
 
@@ -83,8 +83,8 @@ def test_location_prefix_selects_an_unbound_path(backend: LocalBackend) -> None:
     with backend.session(A) as s:
         chosen = compute()
         chosen.location = "/vms/web_%1"
-        s.create_entity(chosen)
-        s.create_entity(compute())
+        new_entity(s, chosen)
+        new_entity(s, compute())
         assert s.list_locations(_query(location_prefix="/vms/")) == ["/vms/web_%1"]
         assert s.list_locations(_query(location_prefix="/vms/web_%")) == ["/vms/web_%1"]
         assert s.list_locations(_query(location_prefix="/vms/webx")) == []
@@ -94,15 +94,15 @@ def test_client_chosen_id_and_location_are_honoured_once(backend: LocalBackend) 
     with backend.session(A) as s:
         first = compute()
         first.id = "my-vm"
-        assert s.create_entity(first).location == "/compute/my-vm"
+        assert new_entity(s, first).location == "/compute/my-vm"
         again = compute()
         again.id = "my-vm"
         with pytest.raises(Conflict, match="my-vm"):
-            s.create_entity(again)
+            new_entity(s, again)
         placed = compute()
         placed.location = "/compute/my-vm"
         with pytest.raises(Conflict, match="location"):
-            s.create_entity(placed)
+            new_entity(s, placed)
 
 
 @pytest.mark.parametrize("bad", ["", "has space", "a/b", "x" * 129])
@@ -110,17 +110,17 @@ def test_an_invalid_client_id_is_refused(backend: LocalBackend, bad: str) -> Non
     draft = compute()
     draft.id = bad
     with backend.session(A) as s, pytest.raises(BadRequest):
-        s.create_entity(draft)
+        new_entity(s, draft)
 
 
 def test_generated_ids_are_uuids_under_the_kind_location(backend: LocalBackend) -> None:
     with backend.session(A) as s:
-        vm = s.create_entity(compute())
+        vm = new_entity(s, compute())
     assert vm.location == f"/compute/{vm.id}" and len(vm.id) == 36
 
 
 def test_any_resource_can_be_listed_through_its_parent_kinds(backend: LocalBackend) -> None:
     with backend.session(A) as s:
-        vm = s.create_entity(compute())
+        vm = new_entity(s, compute())
         every = (core.RESOURCE, infra.COMPUTE, infra.STORAGE, infra.NETWORK)
         assert vm.location in s.list_locations(_query(kinds=every))

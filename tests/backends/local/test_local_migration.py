@@ -7,7 +7,7 @@ from occi_server.backends.local import LocalBackend, default_catalogue
 from occi_server.db.engine import make_engine
 from occi_server.db.migrate import alembic_config, current_revision, head_revision, upgrade
 
-from .conftest import A, compute
+from .conftest import A, compute, new_entity
 
 
 def test_a_0001_database_is_upgraded_and_keeps_its_computes(empty_database_url: str) -> None:
@@ -29,7 +29,7 @@ def test_a_0001_database_is_upgraded_and_keeps_its_computes(empty_database_url: 
     try:
         backend = LocalBackend(engine, default_catalogue())
         with backend.session(A) as s:
-            vm = s.create_entity(compute(**{"org.openstack.credentials.admin_pwd": "pw"}))
+            vm = new_entity(s, compute(**{"org.openstack.credentials.admin_pwd": "pw"}))
         with backend.session(A) as s:
             assert s.get_entity(vm.location).id == vm.id
     finally:

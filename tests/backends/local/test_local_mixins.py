@@ -6,7 +6,7 @@ from occi_server.categories import infrastructure as infra
 from occi_server.errors import Conflict
 from occi_server.model import Attribute, AttributeType, Mixin
 
-from .conftest import A, compute, template
+from .conftest import A, compute, new_entity, template
 
 GROUP = Mixin(
     scheme="http://www.mystuff.org/sec#",
@@ -58,8 +58,8 @@ def test_a_user_mixin_cannot_take_a_provider_templates_place(backend: LocalBacke
 def test_membership_can_be_added_listed_and_removed(backend: LocalBackend) -> None:
     with backend.session(A) as s:
         s.create_user_mixin(GROUP)
-        vm = s.create_entity(compute())
-        other = s.create_entity(compute(GROUP))
+        vm = new_entity(s, compute())
+        other = new_entity(s, compute(GROUP))
         joined = s.update_entity(vm.location, EntityChanges(add_mixins=[GROUP]))
         assert GROUP.type_id in joined.mixins
         assert s.list_locations(EntityQuery(mixins=(GROUP.type_id,))) == [
@@ -79,7 +79,7 @@ TAG = Mixin(
 def test_deleting_a_plain_user_mixin_drops_its_associations_only(backend: LocalBackend) -> None:
     with backend.session(A) as s:
         s.create_user_mixin(TAG)
-        vm = s.create_entity(compute(TAG))
+        vm = new_entity(s, compute(TAG))
     with backend.session(A) as s:
         s.delete_user_mixin(TAG)
     with backend.session(A) as s:

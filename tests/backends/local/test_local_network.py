@@ -8,14 +8,14 @@ from occi_server.backends.local import LocalBackend
 from occi_server.categories import infrastructure as infra
 from occi_server.errors import BadRequest, Conflict, Forbidden
 
-from .conftest import A, compute, interface, network
+from .conftest import A, compute, interface, network, new_entity
 
 UP, DOWN = infra.UP.type_id, infra.DOWN.type_id
 
 
 def test_a_new_network_is_up_and_goes_down_and_up(backend: LocalBackend) -> None:
     with backend.session(A) as s:
-        net = s.create_entity(network())
+        net = new_entity(s, network())
         assert net.attributes["occi.network.state"] == "active" and net.actions == [DOWN]
         down = s.invoke_action(net.location, DOWN, {})
         assert down is not None and down.attributes["occi.network.state"] == "inactive"
@@ -34,20 +34,20 @@ def test_a_new_network_is_up_and_goes_down_and_up(backend: LocalBackend) -> None
 
 def test_the_cidr_is_normalised_and_a_bad_gateway_refused(backend: LocalBackend) -> None:
     with backend.session(A) as s:
-        net = s.create_entity(network("192.168.0.1/24"))
+        net = new_entity(s, network("192.168.0.1/24"))
         assert net.attributes["occi.network.address"] == "192.168.0.0/24"
         assert net.attributes["occi.network.allocation"] == "dynamic"
         with pytest.raises(BadRequest, match=r"occi.network.gateway"):
-            s.create_entity(network("10.0.0.0/24", occi__network__gateway="10.0.1.1"))
+            new_entity(s, network("10.0.0.0/24", occi__network__gateway="10.0.1.1"))
         with pytest.raises(BadRequest, match=r"occi.network.address"):
-            s.create_entity(network("not-a-cidr"))
+            new_entity(s, network("not-a-cidr"))
 
 
 def test_readdressing_a_network_with_interfaces_is_a_conflict(backend: LocalBackend) -> None:
     readdress = EntityChanges(set_attributes={"occi.network.address": "10.5.0.0/24"})
     with backend.session(A) as s:
-        vm, net = s.create_entity(compute()), s.create_entity(network("10.0.0.0/24"))
-        nic = s.create_entity(interface(vm.location, net.location))
+        vm, net = new_entity(s, compute()), new_entity(s, network("10.0.0.0/24"))
+        nic = new_entity(s, interface(vm.location, net.location))
         with pytest.raises(Conflict, match="detach"):
             s.update_entity(net.location, readdress)
         s.delete_entity(nic.location)
@@ -60,9 +60,9 @@ def test_a_network_without_a_range_gets_a_private_one_and_interfaces_addresses_i
     backend: LocalBackend,
 ) -> None:
     with backend.session(A) as s:
-        vm = s.create_entity(compute())
-        net = s.create_entity(network(occi__network__label="www"))
-        nic = s.create_entity(interface(vm.location, net.location))
+        vm = new_entity(s, compute())
+        net = new_entity(s, network(occi__network__label="www"))
+        nic = new_entity(s, interface(vm.location, net.location))
     assert infra.IPNETWORK in net.mixins
     cidr = ipaddress.ip_network(net.attributes["occi.network.address"])
     assert cidr.subnet_of(ipaddress.ip_network("10.0.0.0/8")) and cidr.prefixlen == 24
@@ -88,15 +88,15 @@ def test_provider_networks_cannot_be_readdressed_or_taken_down(backend: LocalBac
 
 def test_concurrent_requests_never_get_the_same_address(backend: LocalBackend) -> None:
     with backend.session(A) as s:
-        net = s.create_entity(network("10.20.0.0/24"))
-        vms = [s.create_entity(compute()).location for _ in range(8)]
+        net = new_entity(s, network("10.20.0.0/24"))
+        vms = [new_entity(s, compute()).location for _ in range(8)]
     given: list[str] = []
     errors: list[BaseException] = []
 
     def attach(vm: str) -> None:
         try:
             with backend.session(A) as s:
-                nic = s.create_entity(interface(vm, net.location))
+                nic = new_entity(s, interface(vm, net.location))
             given.append(nic.attributes["occi.networkinterface.address"])
         except BaseException as error:  # reported below
             errors.append(error)

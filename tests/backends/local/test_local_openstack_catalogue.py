@@ -14,7 +14,7 @@ from occi_server.categories import openstack
 from occi_server.model import Kind, Mixin
 from occi_server.registry import Catalogue
 
-from .conftest import A, compute
+from .conftest import A, compute, new_entity
 
 INSTANCE_ACTIONS = {a.type_id for a in openstack.INSTANCE_ACTIONS}
 
@@ -89,5 +89,5 @@ def test_without_a_public_network_floating_ips_are_not_advertised(engine: Engine
     assert alloc not in backend.implemented_actions()
     assert dealloc not in backend.implemented_actions()
     with backend.session(A) as s:
-        vm = s.create_entity(compute())
+        vm = new_entity(s, compute())
     assert alloc not in vm.actions

@@ -7,7 +7,7 @@ from occi_server.db.engine import make_engine
 from occi_server.errors import NotFound
 from occi_server.model import Mixin
 
-from .conftest import A, as_resource, compute, interface, network, storage, storagelink
+from .conftest import A, as_resource, compute, interface, network, new_entity, storage, storagelink
 
 TAG = Mixin(scheme="http://example.org/tags#", term="keep", location="/keep/", user_defined=True)
 
@@ -15,11 +15,11 @@ TAG = Mixin(scheme="http://example.org/tags#", term="keep", location="/keep/", u
 def test_everything_survives_a_restart(db_url: str, backend: LocalBackend) -> None:
     with backend.session(A) as s:
         s.create_user_mixin(TAG)
-        vm = s.create_entity(compute(TAG))
-        volume = s.create_entity(storage(4.0))
-        net = s.create_entity(network("10.1.0.0/24"))
-        s.create_entity(storagelink(vm.location, volume.location))
-        s.create_entity(interface(vm.location, net.location))
+        vm = new_entity(s, compute(TAG))
+        volume = new_entity(s, storage(4.0))
+        net = new_entity(s, network("10.1.0.0/24"))
+        new_entity(s, storagelink(vm.location, volume.location))
+        new_entity(s, interface(vm.location, net.location))
         saved = s.invoke_action(vm.location, infra.SAVE.type_id, {"name": "golden"})
         s.invoke_action(vm.location, infra.STOP.type_id, {})
     before_vm = _snapshot(backend, vm.location)
@@ -34,8 +34,8 @@ def test_everything_survives_a_restart(db_url: str, backend: LocalBackend) -> No
             assert saved in s.provider_mixins()
             assert s.get_entity(volume.location).attributes["occi.storage.size"] == 4.0
             # The next address continues after the one already given out.
-            other = s.create_entity(compute())
-            nic = s.create_entity(interface(other.location, net.location))
+            other = new_entity(s, compute())
+            nic = new_entity(s, interface(other.location, net.location))
             assert nic.attributes["occi.networkinterface.address"] == "10.1.0.3"
     finally:
         reborn.close()
@@ -48,7 +48,7 @@ def _snapshot(backend: LocalBackend, location: str) -> object:
 
 def test_an_error_inside_a_session_rolls_everything_back(backend: LocalBackend) -> None:
     with pytest.raises(RuntimeError), backend.session(A) as s:
-        s.create_entity(compute())
+        new_entity(s, compute())
         s.create_user_mixin(TAG)
         raise RuntimeError("the service failed after the backend call")
     with backend.session(A) as s:
@@ -58,7 +58,7 @@ def test_an_error_inside_a_session_rolls_everything_back(backend: LocalBackend) 
 
 def test_a_refused_request_changes_nothing(backend: LocalBackend) -> None:
     with backend.session(A) as s:
-        vm = s.create_entity(compute())
+        vm = new_entity(s, compute())
     with pytest.raises(NotFound), backend.session(A) as s:
         s.update_entity(vm.location, EntityChanges(set_attributes={"occi.core.title": "new"}))
         s.get_entity("/compute/missing")
@@ -68,12 +68,12 @@ def test_a_refused_request_changes_nothing(backend: LocalBackend) -> None:
 
 def test_every_change_moves_the_version_on(backend: LocalBackend) -> None:
     with backend.session(A) as s:
-        vm = s.create_entity(compute())
-        volume = s.create_entity(storage())
+        vm = new_entity(s, compute())
+        volume = new_entity(s, storage())
         retitle = EntityChanges(set_attributes={"occi.core.title": "t"})
         titled = s.update_entity(vm.location, retitle)
         stopped = s.invoke_action(vm.location, infra.STOP.type_id, {})
-        s.create_entity(storagelink(vm.location, volume.location))
+        new_entity(s, storagelink(vm.location, volume.location))
         linked = s.get_entity(vm.location)
     versions = [vm.version, titled.version, as_resource(stopped).version, linked.version]
     assert all(v is not None for v in versions)

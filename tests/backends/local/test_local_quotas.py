@@ -20,7 +20,7 @@ from occi_server.drivers.simulated import SimulatedHypervisor
 from occi_server.errors import Forbidden
 from occi_server.model import Mixin
 
-from .conftest import A, B, compute, network, storage, template
+from .conftest import A, B, compute, network, new_entity, storage, template
 
 ALLOC = openstack.ALLOC_FLOAT_IP.type_id
 
@@ -41,31 +41,31 @@ def _set(backend: LocalBackend, project: str, values: Mapping[str, int | None]) 
 def test_the_compute_past_the_limit_is_403_naming_the_quota(engine: Engine, tmp_path: Path) -> None:
     backend = _backend(engine, tmp_path, computes=2)
     with backend.session(A) as s:
-        s.create_entity(compute())
-        s.create_entity(compute())
+        new_entity(s, compute())
+        new_entity(s, compute())
     with (
         pytest.raises(Forbidden, match="quota exceeded for computes: 1 computes asked, 2 of 2"),
         backend.session(A) as s,
     ):
-        s.create_entity(compute())
+        new_entity(s, compute())
     with backend.session(B) as s:  # another project's quota is its own
-        s.create_entity(compute())
+        new_entity(s, compute())
 
 
 def test_a_delete_gives_the_quota_back(engine: Engine, tmp_path: Path) -> None:
     backend = _backend(engine, tmp_path, computes=1)
     with backend.session(A) as s:
-        first = s.create_entity(compute())
+        first = new_entity(s, compute())
     with backend.session(A) as s:
         s.delete_entity(first.location)
     with backend.session(A) as s:
-        s.create_entity(compute())
+        new_entity(s, compute())
 
 
 def test_cores_and_memory_count_the_flavor_of_each_compute(engine: Engine, tmp_path: Path) -> None:
     backend = _backend(engine, tmp_path, cores=3, memory=10)
     with backend.session(A) as s:
-        s.create_entity(compute(template(s, "m1.medium")))  # 2 cores, 4 GiB
+        new_entity(s, compute(template(s, "m1.medium")))  # 2 cores, 4 GiB
     with backend.transaction(A.project_id) as scope:
         used = quotas.usage(scope)
     assert (used["cores"], used["memory"]) == (2, 4)
@@ -73,7 +73,7 @@ def test_cores_and_memory_count_the_flavor_of_each_compute(engine: Engine, tmp_p
         pytest.raises(Forbidden, match="quota exceeded for cores: 2 cores asked, 2 of 3"),
         backend.session(A) as s,
     ):
-        s.create_entity(compute(template(s, "m1.medium")))
+        new_entity(s, compute(template(s, "m1.medium")))
 
 
 def test_a_resize_past_the_cores_quota_is_refused_and_changes_nothing(
@@ -82,7 +82,7 @@ def test_a_resize_past_the_cores_quota_is_refused_and_changes_nothing(
     backend = _backend(engine, tmp_path, cores=2)
     with backend.session(A) as s:
         tiny, large = template(s, "m1.tiny"), template(s, "m1.large")
-        made = s.create_entity(compute(tiny))
+        made = new_entity(s, compute(tiny))
     with pytest.raises(Forbidden, match="quota exceeded for cores"), backend.session(A) as s:
         s.update_entity(made.location, EntityChanges(add_mixins=[large]))
     with backend.session(A) as s:
@@ -92,27 +92,27 @@ def test_a_resize_past_the_cores_quota_is_refused_and_changes_nothing(
 def test_gigabytes_bound_new_volumes_and_growth(engine: Engine, tmp_path: Path) -> None:
     backend = _backend(engine, tmp_path, gigabytes=10)
     with backend.session(A) as s:
-        volume = s.create_entity(storage(6.0))
+        volume = new_entity(s, storage(6.0))
     with (
         pytest.raises(Forbidden, match=r"quota exceeded for gigabytes: 5 GiB asked, 6 of 10"),
         backend.session(A) as s,
     ):
-        s.create_entity(storage(5.0))
+        new_entity(s, storage(5.0))
     with pytest.raises(Forbidden, match="quota exceeded for gigabytes"), backend.session(A) as s:
         s.invoke_action(volume.location, infra.RESIZE.type_id, {"size": 11.0})
     with backend.session(A) as s:
-        s.create_entity(storage(4.0))  # exactly up to the limit
+        new_entity(s, storage(4.0))  # exactly up to the limit
 
 
 def test_networks_count_only_the_projects_own(engine: Engine, tmp_path: Path) -> None:
     backend = _backend(engine, tmp_path, networks=1)
     with backend.session(A) as s:  # the provider's networks (public, ...) are not counted
-        s.create_entity(network("10.50.0.0/24"))
+        new_entity(s, network("10.50.0.0/24"))
     with (
         pytest.raises(Forbidden, match="quota exceeded for networks: 1 networks asked, 1 of 1"),
         backend.session(A) as s,
     ):
-        s.create_entity(network("10.51.0.0/24"))
+        new_entity(s, network("10.51.0.0/24"))
 
 
 def test_floating_ips_stop_one_project_taking_every_public_address(
@@ -120,7 +120,7 @@ def test_floating_ips_stop_one_project_taking_every_public_address(
 ) -> None:
     backend = _backend(engine, tmp_path, floating_ips=2)
     with backend.session(A) as s:
-        made = s.create_entity(compute())
+        made = new_entity(s, compute())
         s.invoke_action(made.location, ALLOC, {openstack.FLOATING_POOL: "nova"})
         s.invoke_action(made.location, ALLOC, {openstack.FLOATING_POOL: "nova"})
     with (
@@ -131,7 +131,7 @@ def test_floating_ips_stop_one_project_taking_every_public_address(
     ):
         s.invoke_action(made.location, ALLOC, {openstack.FLOATING_POOL: "nova"})
     with backend.session(B) as s:
-        other = s.create_entity(compute())
+        other = new_entity(s, compute())
         s.invoke_action(other.location, ALLOC, {openstack.FLOATING_POOL: "nova"})
 
 
@@ -178,10 +178,10 @@ def test_a_projects_own_limit_overrides_the_default_and_default_restores_it(
     backend = _backend(engine, tmp_path, computes=5)
     _set(backend, A.project_id, {"computes": 0})
     with pytest.raises(Forbidden, match="0 of 0 in use"), backend.session(A) as s:
-        s.create_entity(compute())
+        new_entity(s, compute())
     _set(backend, A.project_id, {"computes": None})
     with backend.session(A) as s:
-        s.create_entity(compute())
+        new_entity(s, compute())
     with backend.transaction(A.project_id) as scope:
         assert quotas.limits(scope)["computes"] == 5
         assert quotas.usage(scope)["computes"] == 1
@@ -192,4 +192,4 @@ def test_unlimited_is_minus_one(engine: Engine, tmp_path: Path) -> None:
     _set(backend, A.project_id, {"computes": -1})
     with backend.session(A) as s:
         for _ in range(3):
-            s.create_entity(compute())
+            new_entity(s, compute())

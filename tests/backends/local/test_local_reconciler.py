@@ -24,7 +24,7 @@ from occi_server.drivers.simulated import SimulatedHypervisor
 from occi_server.errors import Conflict
 from occi_server.model import Resource
 
-from .conftest import A, as_resource, compute
+from .conftest import A, as_resource, compute, new_entity
 
 START, STOP = infra.START.type_id, infra.STOP.type_id
 STATE, MESSAGE = "occi.compute.state", "occi.compute.state.message"
@@ -84,7 +84,7 @@ def _get(backend: LocalBackend, location: str) -> Resource:
 
 def _stopped_vm(backend: LocalBackend) -> str:
     with backend.session(A) as s:
-        location = s.create_entity(compute()).location
+        location = new_entity(s, compute()).location
     backend.reconciler.run_pending()
     with backend.session(A) as s:
         s.invoke_action(location, STOP, {})
@@ -96,7 +96,7 @@ def test_a_new_compute_is_building_until_the_reconciler_has_booted_it(
     backend: LocalBackend,
 ) -> None:
     with backend.session(A) as s:
-        vm = as_resource(s.create_entity(compute()))
+        vm = as_resource(new_entity(s, compute()))
     assert vm.attributes[NOVA] == "BUILD" and vm.attributes[TASK] == "spawning"
     assert vm.attributes[STATE] == "inactive" and vm.attributes[MESSAGE] == "building"
     assert vm.actions == []
@@ -163,7 +163,7 @@ def test_the_background_reconciler_applies_intents_after_the_answer(
 ) -> None:
     backend.start()
     with backend.session(A) as s:
-        location = s.create_entity(compute()).location
+        location = new_entity(s, compute()).location
     deadline = time.monotonic() + 10
     while _get(backend, location).attributes[STATE] != "active":
         assert time.monotonic() < deadline, "the reconciler did not boot the compute"
@@ -175,7 +175,7 @@ def test_with_two_processes_on_one_database_each_intent_is_applied_once(
 ) -> None:
     first, second = _backend(engine, slow), _backend(engine, slow)
     with first.session(A) as s:
-        locations = [s.create_entity(compute()).location for _ in range(12)]
+        locations = [new_entity(s, compute()).location for _ in range(12)]
     workers = [threading.Thread(target=b.reconciler.run_pending) for b in (first, second) * 2]
     for worker in workers:
         worker.start()
@@ -198,7 +198,7 @@ def test_an_intent_left_running_by_a_dead_process_is_resumed_on_start(
     backend: LocalBackend, engine: Engine
 ) -> None:
     with backend.session(A) as s:
-        location = s.create_entity(compute()).location
+        location = new_entity(s, compute()).location
     host = backend.reconciler.owner.split(":")[0]
     _orphan(engine, f"{host}:999999999:gone", attempts=1)
     assert backend.reconciler.run_pending() == 0  # its lease has not run out
@@ -211,7 +211,7 @@ def test_an_intent_interrupted_too_often_fails_cleanly(
     backend: LocalBackend, engine: Engine
 ) -> None:
     with backend.session(A) as s:
-        location = s.create_entity(compute()).location
+        location = new_entity(s, compute()).location
     host = backend.reconciler.owner.split(":")[0]
     _orphan(engine, f"{host}:999999999:gone", attempts=3)
     backend.reconciler.recover()
@@ -227,7 +227,7 @@ def test_a_guest_that_stops_by_itself_is_shown_stopped(engine: Engine, tmp_path:
     backend.start()
     try:
         with backend.session(A) as s:
-            location = s.create_entity(compute()).location
+            location = new_entity(s, compute()).location
         instant.crash(GuestKey(A.project_id, location))
         deadline = time.monotonic() + 10
         while (vm := _get(backend, location)).attributes[STATE] != "inactive":

@@ -10,7 +10,7 @@ from occi_server.categories import openstack
 from occi_server.errors import BadRequest, Conflict
 from occi_server.model import Entity
 
-from .conftest import A, as_resource, compute, storage, storagelink, template
+from .conftest import A, as_resource, compute, new_entity, storage, storagelink, template
 
 CONFIRM, REVERT = openstack.CONFIRM_RESIZE.type_id, openstack.REVERT_RESIZE.type_id
 START, STOP, RESTART, SUSPEND, SAVE = (a.type_id for a in infra.COMPUTE_ACTIONS)
@@ -18,7 +18,7 @@ NOVA = "org.openstack.compute.state"
 
 
 def _itsy_vm(s: CloudSession) -> Entity:
-    return s.create_entity(compute(template(s, "itsy"), template(s, "cirros-0.3.0-x86_64-uec")))
+    return new_entity(s, compute(template(s, "itsy"), template(s, "cirros-0.3.0-x86_64-uec")))
 
 
 def _resize(s: CloudSession, location: str, flavor: str) -> Entity:
@@ -128,8 +128,8 @@ def test_a_suspended_compute_cannot_be_resized(backend: LocalBackend) -> None:
 def test_a_new_os_template_rebuilds_keeping_links_and_state(backend: LocalBackend) -> None:
     with backend.session(A) as s:
         vm = _itsy_vm(s)
-        volume = s.create_entity(storage())
-        attached = s.create_entity(storagelink(vm.location, volume.location))
+        volume = new_entity(s, storage())
+        attached = new_entity(s, storagelink(vm.location, volume.location))
         s.invoke_action(vm.location, STOP, {})
         rebuilt = s.update_entity(vm.location, EntityChanges(add_mixins=[template(s, "SmartOS")]))
     assert OS_SCHEME + "SmartOS" in rebuilt.mixins

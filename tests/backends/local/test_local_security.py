@@ -10,7 +10,7 @@ from occi_server.categories import openstack
 from occi_server.errors import BadRequest, Conflict, NotFound
 from occi_server.model import Entity, Mixin
 
-from .conftest import A, compute, storage
+from .conftest import A, compute, new_entity, storage
 
 GROUP = Mixin(
     scheme="http://www.mystuff.org/sec#",
@@ -49,7 +49,7 @@ def _groups(s: CloudSession) -> None:
 
 
 def _rule(s: CloudSession, *mixins: Mixin, **values: Any) -> Entity:
-    return s.create_entity(rule(*mixins, **values))
+    return new_entity(s, rule(*mixins, **values))
 
 
 def test_a_rule_is_created_in_its_group_with_a_normalised_protocol(backend: LocalBackend) -> None:
@@ -97,7 +97,8 @@ def test_invalid_rules_are_refused_naming_the_attribute(
 def test_port_defaults_and_range_normalisation(backend: LocalBackend) -> None:
     with backend.session(A) as s:
         _groups(s)
-        one_port = s.create_entity(
+        one_port = new_entity(
+            s,
             EntityDraft(
                 kind=openstack.RULE_KIND,
                 mixins=[GROUP],
@@ -106,14 +107,15 @@ def test_port_defaults_and_range_normalisation(backend: LocalBackend) -> None:
                     "occi.network.security.from": 53,
                     "occi.network.security.range": "192.168.1.7/24",
                 },
-            )
+            ),
         )
-        every = s.create_entity(
+        every = new_entity(
+            s,
             EntityDraft(
                 kind=openstack.RULE_KIND,
                 mixins=[GROUP],
                 attributes={"occi.network.security.protocol": "tcp"},
-            )
+            ),
         )
         ping = _rule(
             s,
@@ -154,8 +156,8 @@ def test_a_group_lists_its_rules_and_computes(backend: LocalBackend) -> None:
     with backend.session(A) as s:
         _groups(s)
         created = _rule(s, GROUP)
-        born = s.create_entity(compute(GROUP))
-        joined = s.create_entity(compute())
+        born = new_entity(s, compute(GROUP))
+        joined = new_entity(s, compute())
         s.update_entity(joined.location, EntityChanges(add_mixins=[GROUP]))
         members = s.list_locations(EntityQuery(mixins=(GROUP.type_id,)))
     assert members == [created.location, born.location, joined.location]
@@ -167,8 +169,8 @@ def test_deleting_a_group_with_computes_is_a_conflict_naming_how_many(
     with backend.session(A) as s:
         _groups(s)
         created = _rule(s, GROUP)
-        s.create_entity(compute(GROUP))
-        s.create_entity(compute(GROUP))
+        new_entity(s, compute(GROUP))
+        new_entity(s, compute(GROUP))
     with backend.session(A) as s, pytest.raises(Conflict, match="2 computes"):
         s.delete_user_mixin(GROUP)
     with backend.session(A) as s:
@@ -181,9 +183,9 @@ def test_deleting_an_unused_group_deletes_its_rules_with_it(backend: LocalBacken
         _groups(s)
         created = _rule(s, GROUP)
         kept = _rule(s, OTHER)
-        vm = s.create_entity(compute(GROUP))
+        vm = new_entity(s, compute(GROUP))
         s.update_entity(vm.location, EntityChanges(remove_mixins=[GROUP]))
-        tagged = s.create_entity(storage())
+        tagged = new_entity(s, storage())
         s.update_entity(tagged.location, EntityChanges(add_mixins=[GROUP]))
     with backend.session(A) as s:
         s.delete_user_mixin(GROUP)

@@ -12,7 +12,7 @@ from occi_server.drivers.hypervisor import GuestKey
 from occi_server.drivers.volumes import GIB, disk_of, image_of, volume_of
 from occi_server.model import Mixin
 
-from .conftest import A, compute, storage
+from .conftest import A, compute, new_entity, storage
 
 
 def _volume(entity_id: str) -> str:
@@ -23,7 +23,7 @@ def test_a_volume_is_a_sparse_file_that_grows_and_goes_with_it(
     backend: LocalBackend, store: FileStore
 ) -> None:
     with backend.session(A) as s:
-        volume = s.create_entity(storage(size=2.0))
+        volume = new_entity(s, storage(size=2.0))
     name = _volume(volume.id)
     assert store.size(name) == 2 * GIB
     with backend.session(A) as s:
@@ -45,12 +45,12 @@ def test_a_create_rolled_back_leaves_no_file_and_a_delete_rolled_back_keeps_it(
         pass
 
     with pytest.raises(Abort), backend.session(A) as s:
-        lost = s.create_entity(storage(size=1.0))
+        lost = new_entity(s, storage(size=1.0))
         assert store.exists(_volume(lost.id))
         raise Abort
     assert not store.exists(_volume(lost.id))
     with backend.session(A) as s:
-        kept = s.create_entity(storage(size=1.0))
+        kept = new_entity(s, storage(size=1.0))
     with pytest.raises(Abort), backend.session(A) as s:
         s.delete_entity(kept.location)
         raise Abort
@@ -61,7 +61,7 @@ def test_save_makes_an_image_of_the_root_disk_which_goes_with_the_compute(
     backend: LocalBackend, store: FileStore
 ) -> None:
     with backend.session(A) as s:
-        vm = s.create_entity(compute())
+        vm = new_entity(s, compute())
     disk = disk_of(GuestKey(A.project_id, vm.location))
     store.create(disk, GIB)  # what a real hypervisor makes from the image and the guest writes
     store.write(disk, 0, b"installed")
@@ -70,7 +70,7 @@ def test_save_makes_an_image_of_the_root_disk_which_goes_with_the_compute(
     assert isinstance(saved, Mixin)
     assert store.read(image_of(A.project_id, saved.term), 0, 9) == b"installed"
     with backend.session(A) as s:
-        unwritten = s.create_entity(compute())
+        unwritten = new_entity(s, compute())
         made = s.invoke_action(unwritten.location, infra.SAVE.type_id, {"name": "empty"})
     assert isinstance(made, Mixin)
     assert store.size(image_of(A.project_id, made.term)) == GIB  # its flavor's 1 GiB, all holes

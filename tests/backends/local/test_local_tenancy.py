@@ -6,7 +6,7 @@ from occi_server.categories import infrastructure as infra
 from occi_server.errors import BadRequest, NotFound
 from occi_server.model import Mixin
 
-from .conftest import A, B, compute, interface, network, storage, storagelink
+from .conftest import A, B, compute, interface, network, new_entity, storage, storagelink
 
 TAG = Mixin(
     scheme="http://example.org/tags#", term="blue", location="/tags/blue/", user_defined=True
@@ -15,7 +15,7 @@ TAG = Mixin(
 
 def test_another_projects_entity_is_not_found(backend: LocalBackend) -> None:
     with backend.session(A) as s:
-        vm = s.create_entity(compute())
+        vm = new_entity(s, compute())
     with backend.session(B) as s:
         with pytest.raises(NotFound):
             s.get_entity(vm.location)
@@ -31,7 +31,7 @@ def test_another_projects_entity_is_not_found(backend: LocalBackend) -> None:
 
 def test_listings_and_filters_show_only_the_callers_entities(backend: LocalBackend) -> None:
     with backend.session(A) as s:
-        s.create_entity(compute(occi__core__title="shared-name"))
+        new_entity(s, compute(occi__core__title="shared-name"))
     with backend.session(B) as s:
         assert s.list_locations(EntityQuery(kinds=(infra.COMPUTE,))) == []
         assert s.list_entities(EntityQuery(attributes={"occi.core.title": "shared-name"})) == []
@@ -39,25 +39,25 @@ def test_listings_and_filters_show_only_the_callers_entities(backend: LocalBacke
 
 def test_a_project_cannot_link_to_another_projects_resources(backend: LocalBackend) -> None:
     with backend.session(A) as s:
-        vm, volume = s.create_entity(compute()), s.create_entity(storage())
-        net = s.create_entity(network("10.0.0.0/24"))
+        vm, volume = new_entity(s, compute()), new_entity(s, storage())
+        net = new_entity(s, network("10.0.0.0/24"))
     with backend.session(B) as s:
-        mine = s.create_entity(compute())
+        mine = new_entity(s, compute())
         with pytest.raises(BadRequest, match=r"occi.core.target"):
-            s.create_entity(storagelink(mine.location, volume.location))
+            new_entity(s, storagelink(mine.location, volume.location))
         with pytest.raises(BadRequest, match=r"occi.core.target"):
-            s.create_entity(interface(mine.location, net.location))
+            new_entity(s, interface(mine.location, net.location))
         with pytest.raises(BadRequest, match=r"occi.core.source"):
-            s.create_entity(storagelink(vm.location, volume.location))
+            new_entity(s, storagelink(vm.location, volume.location))
 
 
 def test_the_same_id_may_exist_in_two_projects(backend: LocalBackend) -> None:
     draft_a, draft_b = compute(), compute()
     draft_a.id = draft_b.id = "web-1"
     with backend.session(A) as s:
-        s.create_entity(draft_a)
+        new_entity(s, draft_a)
     with backend.session(B) as s:
-        assert s.create_entity(draft_b).location == "/compute/web-1"
+        assert new_entity(s, draft_b).location == "/compute/web-1"
 
 
 def test_user_mixins_belong_to_their_project(backend: LocalBackend) -> None:
@@ -66,7 +66,7 @@ def test_user_mixins_belong_to_their_project(backend: LocalBackend) -> None:
     with backend.session(B) as s:
         assert s.user_mixins() == []
         with pytest.raises(BadRequest, match="unknown mixin"):
-            s.create_entity(compute(TAG))
+            new_entity(s, compute(TAG))
         s.create_user_mixin(TAG)  # B may define its own with the same name
         with pytest.raises(NotFound):
             s.delete_user_mixin(Mixin(scheme="http://example.org/tags#", term="red"))
@@ -74,7 +74,7 @@ def test_user_mixins_belong_to_their_project(backend: LocalBackend) -> None:
 
 def test_providers_networks_are_per_project_views(backend: LocalBackend) -> None:
     with backend.session(A) as s:
-        s.delete_entity(s.create_entity(compute()).location)
+        s.delete_entity(new_entity(s, compute()).location)
         a_public = s.get_entity("/network/public")
     with backend.session(B) as s:
         b_public = s.get_entity("/network/public")

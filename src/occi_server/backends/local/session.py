@@ -98,12 +98,10 @@ class LocalSession:
         return self._view.assemble([found.row], links, found.mixins, found.kinds)[0]
 
     # -- writing ------------------------------------------------------------------------------
-    def create_entity(self, draft: EntityDraft) -> Entity:
+    def create_entity(self, draft: EntityDraft) -> str:
         if draft.link is not None:
-            row = self._create_link(draft, draft.link)
-        else:
-            row = self._create_resource(draft)
-        return self.get_entity(row.location)
+            return self._create_link(draft, draft.link).location
+        return self._create_resource(draft).location
 
     def _create_resource(self, draft: EntityDraft) -> EntityRecord:
         scope = self._scope

@@ -136,26 +136,30 @@ class OpenStackSession:
         raise NotFound(f"{location}: no such entity")
 
     # -- writing ---------------------------------------------------------------------------
-    def create_entity(self, draft: EntityDraft) -> Entity:
+    def create_entity(self, draft: EntityDraft) -> str:
+        # The location only: reading the new server back would cost its whole record again.
         if draft.location is not None or draft.id is not None:
             raise BadRequest("OpenStack chooses the ids: create with POST on the collection")
         scope, kind = self._scope, draft.kind.type_id
         if draft.link is not None:
             attributes = {**draft.attributes, **draft.link.attributes}
             if kind == infra.STORAGELINK:
-                return storage.attach_volume(scope, draft.link.source, draft.link, attributes)
+                return storage.attach_volume(
+                    scope, draft.link.source, draft.link, attributes
+                ).location
             if kind == infra.NETWORKINTERFACE:
-                ident = storage.attach_interface(scope, draft.link.source, draft.link)
-                return self.get_entity(f"/networklink/{ident}")
+                return (
+                    f"/networklink/{storage.attach_interface(scope, draft.link.source, draft.link)}"
+                )
             raise BadRequest(f"{kind}: links of this kind are not supported on OpenStack")
         if kind == infra.COMPUTE:
-            return self.get_entity(f"/compute/{compute.create_compute(scope, draft)}")
+            return f"/compute/{compute.create_compute(scope, draft)}"
         if kind == infra.STORAGE:
-            return self.get_entity(f"/storage/{storage.create_volume(scope, draft)}")
+            return f"/storage/{storage.create_volume(scope, draft)}"
         if kind == infra.NETWORK:
-            return self.get_entity(f"/network/{storage.create_network(scope, draft)}")
+            return f"/network/{storage.create_network(scope, draft)}"
         if kind == ext.SECURITY_RULE:
-            return self._create_rule(draft)
+            return self._create_rule(draft).location
         raise BadRequest(f"{kind}: cannot be created on OpenStack")
 
     def _create_rule(self, draft: EntityDraft) -> Entity:
