@@ -23,6 +23,7 @@ from typing import Any
 from occi_server.backends.base import (
     Accepted,
     Backend,
+    CloudSession,
     DiskAccess,
     DiskFile,
     EntityDraft,
@@ -275,11 +276,11 @@ def _create(
         raise
 
 
-def _entities(session: Any, appliance: envelope.Appliance, ids: list[str]) -> list[str]:
+def _entities(session: CloudSession, appliance: envelope.Appliance, ids: list[str]) -> list[str]:
     made: list[str] = []
     links = []
     for number, (disk, storage_id) in enumerate(zip(appliance.disks, ids, strict=True)):
-        storage = session.create_entity(
+        storage: str = session.create_entity(
             EntityDraft(
                 kind=infra.STORAGE_KIND,
                 id=storage_id,  # the bytes placed for it are kept
@@ -289,9 +290,9 @@ def _entities(session: Any, appliance: envelope.Appliance, ids: list[str]) -> li
                 },
             )
         )
-        made.append(storage.location)
+        made.append(storage)
         device = {"occi.storagelink.deviceid": "vd" + chr(ord("b") + number)}
-        links.append(_link(infra.STORAGELINK_KIND, storage.location, infra.STORAGE, device))
+        links.append(_link(infra.STORAGELINK_KIND, storage, infra.STORAGE, device))
     wanted = [*appliance.networks, *(n for n in appliance.nics if n)]
     networks = {name: _network(session, name, made) for name in dict.fromkeys(wanted)}
     links += [
@@ -299,8 +300,7 @@ def _entities(session: Any, appliance: envelope.Appliance, ids: list[str]) -> li
         for n in appliance.nics
         if n
     ]
-    compute = session.create_entity(_compute(appliance, links))
-    made.append(compute.location)
+    made.append(session.create_entity(_compute(appliance, links)))
     return made
 
 
@@ -327,7 +327,7 @@ def environment(appliance: envelope.Appliance) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _network(session: Any, name: str, made: list[str]) -> str:
+def _network(session: CloudSession, name: str, made: list[str]) -> str:
     """The project's network of that title, or a new one."""
     found = session.list_locations(
         EntityQuery(kinds=(infra.NETWORK,), attributes={"occi.core.title": name}, limit=1)
@@ -336,11 +336,11 @@ def _network(session: Any, name: str, made: list[str]) -> str:
         return str(found[0])
     if len(name) > 200:
         raise BadRequest(f"network name {name[:60]}...: longer than 200 characters")
-    entity = session.create_entity(
+    location: str = session.create_entity(
         EntityDraft(kind=infra.NETWORK_KIND, attributes={"occi.core.title": name})
     )
-    made.append(entity.location)
-    return str(entity.location)
+    made.append(location)
+    return location
 
 
 def elapsed(job: Job) -> float:
