@@ -1,4 +1,4 @@
-"""The HTML console's HTTP side: sessions, CSRF, form posts, redirects, and its few own pages.
+"""The HTML console's HTTP side: sign-ins, CSRF, form posts, redirects, and its few own pages.
 
 `Console.handle` sits in front of `Engine.handle`. Requests that do not negotiate text/html
 pass through untouched, so every other rendering behaves exactly as without the console.
@@ -16,7 +16,7 @@ For text/html requests it:
   browser's own password dialog).
 
 The CSRF token is HMAC(csrf cookie, session token): stateless (any worker can check it), never
-exposes the session token, and bound to the session, so a cookie planted by a sibling domain
+exposes the session token, and bound to the sign-in, so a cookie planted by a sibling domain
 cannot produce a valid one without the session token.
 
 Sign-in with user name and password mints a token through the identity store (with the
@@ -46,21 +46,21 @@ from occi_server.rendering.html import CONSOLE, HTML, PageContext, reason, rende
 from occi_server.rendering.html_form import FormPost, is_form, is_local_path, parse_form
 from occi_server.rendering.text_format import Locator
 
-SESSION_COOKIE = "occi_session"
+SIGN_IN_COOKIE = "occi_session"
 COMPUTE_PATH, STORAGE_PATH = "/compute/", "/storage/"
 # Tokens the password sign-in mints start with this: signing out revokes them.
 CONSOLE_TOKEN_PREFIX = "console_"
 CSRF_COOKIE = "occi_csrf"
-SESSION_SECONDS = 8 * 3600
+SIGN_IN_SECONDS = 8 * 3600
 _STATIC = re.compile(r"[a-z0-9_-]+\.css")
 # What a pasted token may hold: it goes into a cookie value and an HTTP header verbatim.
 _TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{1,4096}")
 
 
 class Console:
-    def __init__(self, engine: Engine, session_seconds: int = SESSION_SECONDS) -> None:
+    def __init__(self, engine: Engine, sign_in_seconds: int = SIGN_IN_SECONDS) -> None:
         self.engine = engine
-        self.session_seconds = session_seconds
+        self.sign_in_seconds = sign_in_seconds
         auth = engine.authenticator
         self.login_required = not isinstance(auth, NoAuth)
         # Only the local identity store can check a password and mint a token for it.
@@ -80,29 +80,29 @@ class Console:
         return self._guarded(request, lambda r, s: self._occi_page(r, s, accepted))
 
     def _guarded(
-        self, request: HttpRequest, page: Callable[[HttpRequest, _Session], HttpResponse]
+        self, request: HttpRequest, page: Callable[[HttpRequest, _SignIn], HttpResponse]
     ) -> HttpResponse:
-        session = _Session.of(request)
+        sign_in = _SignIn.of(request)
         try:
             if request.refused is not None:
                 raise request.refused
-            response = page(request, session)
+            response = page(request, sign_in)
         except OcciError as error:
-            response = self._error_page(request, session, error)
-        response.headers.extend(session.set_cookies)
+            response = self._error_page(request, sign_in, error)
+        response.headers.extend(sign_in.set_cookies)
         response.headers.extend(CONSOLE_HEADERS)
         return response
 
     # -- OCCI URLs in HTML ------------------------------------------------------------------
     def _occi_page(
-        self, request: HttpRequest, session: _Session, accepted: Negotiated
+        self, request: HttpRequest, sign_in: _SignIn, accepted: Negotiated
     ) -> HttpResponse:
         explicit = request.header("x-auth-token") or request.header("authorization")
-        by_cookie = bool(session.token) and not explicit
+        by_cookie = bool(sign_in.token) and not explicit
         if by_cookie:
-            request.headers.append(("x-auth-token", session.token))
-        csrf = session.csrf(session.token if by_cookie else "")
-        form = self._form(request, session, csrf, by_cookie)
+            request.headers.append(("x-auth-token", sign_in.token))
+        csrf = sign_in.csrf(sign_in.token if by_cookie else "")
+        form = self._form(request, sign_in, csrf, by_cookie)
         request.page = PageContext(
             path=request.path,
             csrf=csrf,
@@ -111,7 +111,7 @@ class Console:
         )
         response = self.engine.handle(request, accepted)
         if response.status == 401 and not explicit:
-            session.end()
+            sign_in.end()
             return self._redirect(request, self._login_url(request))
         if form is not None and response.status < 300:
             return self._redirect(request, _destination(request, form, response))
@@ -147,7 +147,7 @@ class Console:
         return tuple(volumes)
 
     def _form(
-        self, request: HttpRequest, session: _Session, csrf: str, by_cookie: bool
+        self, request: HttpRequest, sign_in: _SignIn, csrf: str, by_cookie: bool
     ) -> FormPost | None:
         if request.method in ("GET", "HEAD"):
             return None
@@ -156,14 +156,14 @@ class Console:
                 raise Forbidden("the console accepts only its own forms when signed in by cookie")
             return None
         form = parse_form(request.body)
-        session.check_csrf(form.csrf, csrf)
+        sign_in.check_csrf(form.csrf, csrf)
         request.parsed = form.request
         if request.method == "POST" and form.method:
             request.method = form.method
         return form
 
     # -- the console's own pages ------------------------------------------------------------
-    def _own_page(self, request: HttpRequest, session: _Session) -> HttpResponse:
+    def _own_page(self, request: HttpRequest, sign_in: _SignIn) -> HttpResponse:
         name = request.path.removeprefix(CONSOLE).strip("/")
         if name.startswith("static/"):
             return _static(request, name.removeprefix("static/"))
@@ -174,14 +174,14 @@ class Console:
         allowed = ["GET", "HEAD"] if name == "delete" else ["GET", "HEAD", "POST"]
         if request.method not in allowed:
             raise MethodNotAllowed(f"{request.method} is not allowed on {request.path}", allowed)
-        return handler(request, session)
+        return handler(request, sign_in)
 
-    def _login(self, request: HttpRequest, session: _Session) -> HttpResponse:
+    def _login(self, request: HttpRequest, sign_in: _SignIn) -> HttpResponse:
         next_path = request.params.get("next", "")
         message = ""
         refused: OcciError | None = None
         if request.method == "POST":
-            form = self._own_form(request, session, session.token)
+            form = self._own_form(request, sign_in, sign_in.token)
             next_path = form.fields.get("next", "")
             try:
                 token = self._sign_in(request, form)
@@ -189,7 +189,7 @@ class Console:
                 message = error.message
                 refused = error
             else:
-                session.start(token, self.session_seconds)
+                sign_in.start(token, self.sign_in_seconds)
                 target = (
                     next_path if is_local_path(next_path) else Locator(request.base_url).path("/")
                 )
@@ -201,9 +201,9 @@ class Console:
             request,
             "login.html",
             status,
-            session,
+            sign_in,
             title="Sign in",
-            csrf=session.csrf(session.token),
+            csrf=sign_in.csrf(sign_in.token),
             message=message,
             required=self.login_required,
             passwords=self.store is not None,
@@ -233,23 +233,23 @@ class Console:
             {"authorization": "Basic " + basic}, request.base_url, request.client
         )
         return self.store.create_token(
-            ctx.project_name, ctx.user_name, self.session_seconds, prefix=CONSOLE_TOKEN_PREFIX
+            ctx.project_name, ctx.user_name, self.sign_in_seconds, prefix=CONSOLE_TOKEN_PREFIX
         )
 
-    def _logout(self, request: HttpRequest, session: _Session) -> HttpResponse:
+    def _logout(self, request: HttpRequest, sign_in: _SignIn) -> HttpResponse:
         if request.method == "POST":
-            self._own_form(request, session, session.token)
+            self._own_form(request, sign_in, sign_in.token)
             # A token minted by the password sign-in dies with the session; one the user
             # signed in with (an API token of theirs) is theirs to keep.
             auth = self.engine.authenticator
-            if session.token.startswith(CONSOLE_TOKEN_PREFIX) and isinstance(auth, LocalAuth):
-                auth.revoke(session.token)
-            session.end()
+            if sign_in.token.startswith(CONSOLE_TOKEN_PREFIX) and isinstance(auth, LocalAuth):
+                auth.revoke(sign_in.token)
+            sign_in.end()
             return self._redirect(request, Locator(request.base_url).path(CONSOLE + "/login"))
-        csrf = session.csrf(session.token)
-        return self._page(request, "logout.html", 200, session, title="Sign out", csrf=csrf)
+        csrf = sign_in.csrf(sign_in.token)
+        return self._page(request, "logout.html", 200, sign_in, title="Sign out", csrf=csrf)
 
-    def _delete(self, request: HttpRequest, session: _Session) -> HttpResponse:
+    def _delete(self, request: HttpRequest, sign_in: _SignIn) -> HttpResponse:
         """The confirmation step: a page whose form DELETEs the target through its OCCI URL."""
         target = request.params.get("target", "")
         if not is_local_path(target) or target.endswith("/"):
@@ -260,19 +260,19 @@ class Console:
             request,
             "confirm_delete.html",
             200,
-            session,
+            sign_in,
             title=f"Delete {target}",
-            csrf=session.csrf(session.token),
+            csrf=sign_in.csrf(sign_in.token),
             target=target,
             next=next_path if is_local_path(next_path) else parent,
             cancel=next_path if is_local_path(next_path) else target,
         )
 
-    def _own_form(self, request: HttpRequest, session: _Session, token: str) -> FormPost:
+    def _own_form(self, request: HttpRequest, sign_in: _SignIn, token: str) -> FormPost:
         if not is_form(request.header("content-type")):
             raise Forbidden("the console accepts only its own forms")
         form = parse_form(request.body)
-        session.check_csrf(form.csrf, session.csrf(token))
+        sign_in.check_csrf(form.csrf, sign_in.csrf(token))
         return form
 
     # -- responses --------------------------------------------------------------------------
@@ -281,24 +281,24 @@ class Console:
         request: HttpRequest,
         template: str,
         status: int,
-        session: _Session | None = None,
+        sign_in: _SignIn | None = None,
         **values: object,
     ) -> HttpResponse:
         locator = Locator(request.base_url)
-        signed_in = session is not None and bool(session.token) and self.login_required
+        signed_in = sign_in is not None and bool(sign_in.token) and self.login_required
         body = render_page(
             template, locator.base_path, href=locator.path, signed_in=signed_in, **values
         )
         return HttpResponse(status, Rendered(HTML, body))
 
     def _error_page(
-        self, request: HttpRequest, session: _Session, error: OcciError
+        self, request: HttpRequest, sign_in: _SignIn, error: OcciError
     ) -> HttpResponse:
         response = self._page(
             request,
             "error.html",
             error.status,
-            session,
+            sign_in,
             title=f"{error.status} {reason(error.status)}",
             csrf="",
             message=error.message,
@@ -319,7 +319,7 @@ class Console:
         return HttpResponse(303, Rendered(HTML), [("Location", url)])
 
 
-class _Session:
+class _SignIn:
     """The browser's two cookies, read once per request, and the Set-Cookie lines to send."""
 
     def __init__(self, token: str, seed: str, secure: bool) -> None:
@@ -329,19 +329,19 @@ class _Session:
         self.set_cookies: list[tuple[str, str]] = []
 
     @classmethod
-    def of(cls, request: HttpRequest) -> _Session:
+    def of(cls, request: HttpRequest) -> _SignIn:
         jar = parse_cookies(v for n, v in request.headers if n == "cookie")
-        token = jar.get(SESSION_COOKIE, "")
-        session = cls(
+        token = jar.get(SIGN_IN_COOKIE, "")
+        sign_in = cls(
             token if _TOKEN.fullmatch(token) else "",
             jar.get(CSRF_COOKIE, ""),
             request.base_url.startswith("https:"),
         )
-        if not session.seed:
+        if not sign_in.seed:
             # First visit: the seed is set with the first page, whose forms are derived from it.
-            session.seed = secrets.token_urlsafe(32)
-            session._set(CSRF_COOKIE, session.seed, None)
-        return session
+            sign_in.seed = secrets.token_urlsafe(32)
+            sign_in._set(CSRF_COOKIE, sign_in.seed, None)
+        return sign_in
 
     def csrf(self, token: str) -> str:
         mac = hmac.new(self.seed.encode(), b"occi-console:" + token.encode(), hashlib.sha256)
@@ -354,11 +354,11 @@ class _Session:
 
     def start(self, token: str, seconds: int) -> None:
         self.token = token
-        self._set(SESSION_COOKIE, token, seconds)
+        self._set(SIGN_IN_COOKIE, token, seconds)
 
     def end(self) -> None:
         self.token = ""
-        self._set(SESSION_COOKIE, "", 0)
+        self._set(SIGN_IN_COOKIE, "", 0)
 
     def _set(self, name: str, value: str, max_age: int | None) -> None:
         # HttpOnly: no script reads them; SameSite=Strict: no other site's page sends them.

@@ -186,7 +186,7 @@ class TokenValidator:
     def __init__(self, settings: KeystoneSettings, http: session.Session | None = None) -> None:
         self.settings = settings
         self._plugin = settings.plugin()
-        self.session = http or session.Session(auth=self._plugin, timeout=settings.timeout)
+        self.http = http or session.Session(auth=self._plugin, timeout=settings.timeout)
         self._cache: dict[str, tuple[float, access.AccessInfo]] = {}
         self._lock = threading.Lock()
 
@@ -237,7 +237,7 @@ class TokenValidator:
         failed = True
         request_id = telemetry.request_id()
         try:
-            response = self.session.get(
+            response = self.http.get(
                 url + "/auth/tokens",
                 headers={
                     "X-Subject-Token": token,
@@ -277,7 +277,7 @@ class TokenValidator:
     def readiness(self, timeout: float) -> dict[str, str | None]:
         """Keystone answers (its version document, without credentials)."""
         try:
-            response = self.session.get(
+            response = self.http.get(
                 self.settings.auth_url, authenticated=False, raise_exc=False, timeout=timeout
             )
         except exceptions.ClientException as error:
@@ -291,7 +291,7 @@ class TokenValidator:
         found: dict[str, str | None] = {}
         for service in services:
             try:
-                found[service] = self.session.get_endpoint(
+                found[service] = self.http.get_endpoint(
                     service_type=service,
                     interface=interface,
                     region_name=self.settings.region_name,
