@@ -149,3 +149,11 @@ def test_written_package_reads_back_with_its_manifest(tmp_path: Path) -> None:
     with tarfile.open(tmp_path / "x.ova") as archive:
         assert archive.getnames() == ["x.ovf", "x.mf", "x-disk1.vmdk"]  # descriptor first
     assert unpack(tmp_path, tmp_path / "x.ova").manifest is not None
+
+
+def test_files_after_the_manifest_are_hashed_only_as_it_asks(tmp_path: Path) -> None:
+    lines = manifest([("a.ovf", OVF)], "SHA1") + manifest([("sub/d.vmdk", b"disk")], "SHA256")
+    archive = ova(tmp_path / "p.ova", [("a.ovf", OVF), ("a.mf", lines), ("sub/d.vmdk", b"disk")])
+    found = unpack(tmp_path, archive)
+    assert set(found.file("a.ovf").digests) == {"SHA1", "SHA256", "SHA512"}  # before it
+    assert set(found.file("sub/d.vmdk").digests) == {"SHA256"}
