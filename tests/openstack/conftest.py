@@ -167,7 +167,10 @@ class OpenStackServer:
                 return self
             except httpx.TransportError:
                 time.sleep(0.1)
-        raise RuntimeError("server did not start")
+        self.process.kill()  # never left behind, holding its port
+        self.process.wait()
+        output = self.log_path.read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"server did not start: {output}")
 
     def stop(self) -> None:
         assert self.process is not None

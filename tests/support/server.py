@@ -154,7 +154,12 @@ class ServerProcess:
                 return
             except httpx.TransportError:
                 time.sleep(0.1)
-        raise RuntimeError("server did not start in time")
+        # Never leave it behind: a server that answers late would hold its port and CPU.
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+        self._join_reader()
+        raise RuntimeError(f"server did not start in time: {''.join(self.output)[-2000:]}")
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         assert self.process is not None
