@@ -102,6 +102,10 @@ def build_backend_and_auth(config: Config) -> tuple[Backend, Authenticator]:
     upgrade(config.database_url)
     engine = make_engine(config.database_url)
     backend = LocalBackend(
-        engine, cloud_catalogue(config.cloud), _drivers(config), quotas=config.quotas.model_dump()
+        engine,
+        cloud_catalogue(config.cloud),
+        _drivers(config),
+        quotas=config.quotas.model_dump(),
+        cdmi=config.cdmi.enabled,
     )
     return backend, build_authenticator(config.server.auth, engine, config.limits)

@@ -171,8 +171,25 @@ class OvfConfig(_Strict):
     job_timeout: float = Field(default=3600.0, gt=0, le=86_400)  # one qemu-img conversion
 
 
+class CdmiConfig(_Strict):
+    """The CDMI surface at /cdmi/ (http/cdmi.py): volume and image bytes."""
+
+    enabled: bool = True
+    # Largest object an upload may make (bytes); a body past it is refused with 413.
+    max_upload_bytes: int = Field(default=64 << 30, ge=1024)
+    # A CDMI JSON body (its value base64 or UTF-8 inside) is read whole: a smaller bound.
+    max_json_bytes: int = Field(default=16 << 20, ge=1024)
+    # Seconds an upload's body may take (the edge's body_timeout is for OCCI's small bodies).
+    upload_timeout: float = Field(default=3600.0, gt=0, le=86_400)
+    # An X-CDMI-Partial upload not continued for this long is dropped.
+    partial_expiry: float = Field(default=86_400.0, gt=0)
+    # The SNMP enterprise number in object IDs; default: IANA's documentation number (RFC 5612).
+    enterprise_number: int = Field(default=32473, ge=1, lt=1 << 24)
+
+
 class Config(_Strict):
     data_dir: str = "data"
+    cdmi: CdmiConfig = CdmiConfig()
     server: ServerConfig = ServerConfig()
     database: DatabaseConfig = DatabaseConfig()
     limits: LimitsConfig = LimitsConfig()

@@ -7,7 +7,7 @@ raises occi_server.errors exceptions (NotFound, Conflict, BadRequest, ServiceUna
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -201,3 +201,53 @@ class Backend(Protocol):
         """What it depends on, each with None when it answers or what is wrong (for /readyz)."""
 
     def close(self) -> None: ...
+
+
+# -- stored bytes (served through CDMI, http/cdmi.py) ------------------------------------------
+CONTAINERS = ("volumes", "images", "snapshots")
+
+
+@dataclass(slots=True, kw_only=True)
+class StoredObject:
+    """A volume, an OS image or a volume's snapshot: its bytes and what OCCI says of it."""
+
+    container: str  # one of CONTAINERS
+    name: str  # the OCCI id (a storage's id, an os_tpl's term, "<storage id>@snapshot")
+    size: int  # bytes
+    location: str  # the OCCI location (/storage/<id>, /mixin/os_tpl/<term>/)
+    attributes: dict[str, Any] = field(default_factory=dict)  # OCCI attributes shown as metadata
+    users: tuple[str, ...] = ()  # locations of the computes it is attached to
+    # Why its bytes cannot be read now (attached read-write and online), or None.
+    busy: str | None = None
+    mimetype: str = "application/octet-stream"
+
+
+class ObjectStore(Protocol):
+    """A backend's stored bytes, per caller's project. Contents move in chunks: `read` yields
+    them, writes take a file already received in full (`staged`), so nothing half-received is
+    ever visible."""
+
+    ranged_writes: bool  # whether `write_range` works
+
+    def objects(self, ctx: RequestContext, container: str) -> list[StoredObject]: ...
+
+    def find(self, ctx: RequestContext, container: str, name: str) -> StoredObject:
+        """The object (NotFound)."""
+
+    def reader(self, ctx: RequestContext, item: StoredObject) -> Callable[[int, int], bytes]:
+        """Reads (start, length) of the object's bytes, without a transaction per call."""
+
+    def staging_dir(self) -> str:
+        """Where incoming bytes are received before `create` or `write_range` takes them."""
+
+    def create(
+        self, ctx: RequestContext, container: str, name: str, staged: str, mimetype: str
+    ) -> StoredObject:
+        """A new object whose bytes are the file `staged` (taken: moved into the store)."""
+
+    def write_range(
+        self, ctx: RequestContext, container: str, name: str, start: int, staged: str
+    ) -> StoredObject:
+        """Write the file `staged` at `start` into an existing object (grows a volume)."""
+
+    def delete(self, ctx: RequestContext, container: str, name: str) -> None: ...

@@ -99,6 +99,21 @@ class FileStore:
     def export_file(self, volume: str, path: Path) -> None:
         _sparse_copy(self._existing(volume), Path(path))
 
+    def staging_dir(self) -> Path:
+        # Inside the root but never a volume name (NAME starts with volumes|disks|images).
+        folder = self.root / "uploads"
+        folder.mkdir(exist_ok=True)
+        return folder
+
+    def take_file(self, volume: str, path: Path) -> None:
+        destination = self.path(volume)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(path, destination)  # a rename: no second pass over the bytes
+        except OSError:  # another filesystem
+            self.import_file(volume, Path(path))
+            os.unlink(path)
+
 
 def _sparse_copy(source: Path, target: Path) -> None:
     """Copy the data extents of `source`; holes stay holes (the size is kept)."""

@@ -19,6 +19,8 @@ from occi_server.categories import appliances
 from occi_server.config import Config, load_config
 from occi_server.errors import OcciError
 from occi_server.http import access_log, routing
+from occi_server.http.cdmi import PREFIX as CDMI_PREFIX
+from occi_server.http.cdmi import CdmiSurface
 from occi_server.http.console import Console
 from occi_server.http.edge import OWN_PATHS, Edge, RouteTemplates
 from occi_server.http.handler import SERVER, Engine
@@ -42,6 +44,7 @@ INLINE_BODY_BYTES = 65_536
 # milliseconds each in the embedded cloud).
 INLINE_WRITE_BYTES = 2_048
 SWITCH_INTERVAL = 0.001
+CDMI_PATHS = (CDMI_PREFIX + "/",)
 
 
 class OcciApp:
@@ -75,6 +78,13 @@ class OcciApp:
         self.backend = backend
         self.accept = ", ".join(negotiate.supported_media_types()).encode()
         self.server = SERVER.encode()
+        # CDMI streams its bodies: it takes /cdmi/ requests before a body is read (http/cdmi.py).
+        objects = getattr(backend, "objects", None)
+        self.cdmi = (
+            CdmiSurface(config, objects, authenticator, self.hosts, self.server)
+            if objects is not None and config.cdmi.enabled
+            else None
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -84,6 +94,9 @@ class OcciApp:
             return
         if self.ovf is not None and scope["path"].startswith(OVF_PREFIX):
             await self.ovf(scope, receive, send)  # packages are streamed, not read whole
+            return
+        if self.cdmi is not None and scope["path"].startswith(CDMI_PATHS):
+            await self.cdmi(scope, receive, send)
             return
         http_request = await self._read(scope, receive)
         if http_request is None:
@@ -235,7 +248,9 @@ def create_app(config: Config, backend: Backend, authenticator: Authenticator) -
         for location, category in app.engine.catalogue.by_location.items()
         if isinstance(category, Kind)
     ]
-    routes = RouteTemplates(kinds, [*OWN_PATHS, *routing.QUERY_PATHS, "/", CONSOLE + "/"])
+    routes = RouteTemplates(
+        kinds, [*OWN_PATHS, *routing.QUERY_PATHS, "/", CONSOLE + "/", CDMI_PREFIX + "/"]
+    )
     return Edge(
         app,
         config,

@@ -62,6 +62,9 @@ class EdgeSettings:
     body_timeout: float = 30.0
     max_header_bytes: int = 131_072
     max_connections: int = 4096
+    # Bodies of requests under this path (CDMI uploads) may take `upload_timeout` instead.
+    upload_prefix: bytes = b"/cdmi/"
+    upload_timeout: float = 3600.0
 
 
 def connection_cap(configured: int) -> tuple[int, int]:
@@ -117,6 +120,7 @@ class EdgeProtocol(HttpToolsProtocol):
         self._reading_head = True  # no request in progress: waiting for (more of) a head
         self._head_bytes = 0
         self._in_body = False
+        self._body_seconds = self.edge.body_timeout
         self._discarding = False  # answered and closing: input is dropped
         self._waiting_since = 0.0
 
@@ -174,11 +178,13 @@ class EdgeProtocol(HttpToolsProtocol):
                 self._refuse(HEAD_TOO_LARGE)
             return
         if self._in_body and self._deadline is None:
-            self._arm(self.edge.body_timeout, self._body_timeout)
+            self._arm(self._body_seconds, self._body_timeout)
 
     def on_headers_complete(self) -> None:
         self._reading_head = False
         self._in_body = True
+        uploading = self.url.startswith(self.edge.upload_prefix)
+        self._body_seconds = self.edge.upload_timeout if uploading else self.edge.body_timeout
         self._disarm()
         super().on_headers_complete()
 
@@ -260,5 +266,6 @@ def uvicorn_config(app: str, config: OcciConfig, **options: Any) -> uvicorn.Conf
         body_timeout=server.body_timeout,
         max_header_bytes=config.limits.max_header_bytes * 2,
         max_connections=cap,
+        upload_timeout=config.cdmi.upload_timeout,
     )
     return built

@@ -10,7 +10,7 @@ from occi_server.service.entities import Operation
 from occi_server.service.urls import to_path
 
 RESERVED_SCHEME = "http://schemas.ogf.org/occi/"
-RESERVED_LOCATIONS = ("/-/", "/.well-known/")
+RESERVED_LOCATIONS = ("/-/", "/.well-known/", "/cdmi/")
 
 
 def discover(registry: Registry, filters: OcciRequest) -> list[Category]:

@@ -15,17 +15,19 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from occi_server.backends.base import SERVED_KINDS, SUPPORTED_MIXINS, CloudSession
+from occi_server.backends.base import SERVED_KINDS, SUPPORTED_MIXINS
 from occi_server.backends.local import compute, floating_ips, network, security, storage
 from occi_server.backends.local.catalogue import CloudCatalogue, default_catalogue
 from occi_server.backends.local.direct import DirectReads, Driver, Transaction
 from occi_server.backends.local.guests import Attachments
 from occi_server.backends.local.links import LINK_KINDS, LinkRules
+from occi_server.backends.local.objects import LocalObjects
 from occi_server.backends.local.reconciler import Reconciler, Settings
 from occi_server.backends.local.rules import KindRules
 from occi_server.backends.local.scope import Cloud, Scope
 from occi_server.backends.local.session import LocalSession
 from occi_server.categories import appliances, openstack
+from occi_server.categories import cdmi as cdmi_categories
 from occi_server.categories import infrastructure as infra
 from occi_server.config import QuotasConfig
 from occi_server.context import RequestContext
@@ -50,6 +52,7 @@ class LocalBackend:
         drivers: Drivers | None = None,
         reconciler: Settings | None = None,
         quotas: Mapping[str, int] | None = None,
+        cdmi: bool = False,
     ) -> None:
         self._engine = engine
         self._driver = Driver.of(engine)
@@ -74,7 +77,7 @@ class LocalBackend:
         floating = floating_ips.available(self._cloud.catalogue)
         self._rules: dict[str, KindRules] = {
             infra.COMPUTE: compute.ComputeRules(floating),
-            infra.STORAGE: storage.StorageRules(),
+            infra.STORAGE: storage.StorageRules(cdmi),
             infra.NETWORK: network.NetworkRules(),
             openstack.SECURITY_RULE: security.RuleRules(),
             **{kind: link_rules for kind in LINK_KINDS},
@@ -92,6 +95,11 @@ class LocalBackend:
         self._seeded: set[str] = set()
         self._seed_lock = threading.Lock()
         self._head: str | None = None
+        self._cdmi = cdmi
+        # Volumes, images and snapshots as byte objects (served through CDMI).
+        self.objects = LocalObjects(
+            lambda ctx, write: self.session(ctx, write=write), self._cloud.drivers.volumes
+        )
 
     @property
     def catalogue(self) -> CloudCatalogue:
@@ -113,10 +121,13 @@ class LocalBackend:
         return (*openstack.CATEGORIES, *appliances.CATEGORIES)
 
     def kind_extensions(self) -> Sequence[KindExtension]:
-        return (openstack.COMPUTE_EXTENSION, appliances.COMPUTE_EXTENSION)
+        extensions = (openstack.COMPUTE_EXTENSION, appliances.COMPUTE_EXTENSION)
+        if self._cdmi:
+            return (*extensions, cdmi_categories.STORAGE_EXTENSION)
+        return extensions
 
     @contextmanager
-    def session(self, ctx: RequestContext, *, write: bool = True) -> Iterator[CloudSession]:
+    def session(self, ctx: RequestContext, *, write: bool = True) -> Iterator[LocalSession]:
         """One transaction: committed when the block ends normally, rolled back otherwise."""
         seeded = ctx.project_id in self._seeded
         writing = write or not seeded

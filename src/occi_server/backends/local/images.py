@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 
 from occi_server.backends.local.catalogue import Image
 from occi_server.backends.local.direct import Prepared
@@ -15,7 +15,7 @@ from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.templates import OS_SCHEME, os_mixin
 from occi_server.categories.templates import sanitize_term
 from occi_server.db.tables import OsTemplateRow, utcnow
-from occi_server.errors import Conflict
+from occi_server.errors import BadRequest, Conflict
 from occi_server.model import Mixin
 
 _IMAGES = OsTemplateRow.metadata.tables[OsTemplateRow.__tablename__]
@@ -26,6 +26,9 @@ _OF_PROJECT = Prepared(
 )
 _BY_TERM = Prepared(
     select(*_FIELDS).where(_c.project_id == bindparam("project"), _c.term == bindparam("term"))
+)
+_DROP = Prepared(
+    delete(_IMAGES).where(_c.project_id == bindparam("project"), _c.term == bindparam("term"))
 )
 _ADD = Prepared(
     insert(_IMAGES).values({c.name: bindparam(c.name, type_=c.type) for c in _c if c.name != "pk"})
@@ -72,6 +75,40 @@ def create(scope: Scope, name: str, source: str, base: Image | None) -> Mixin:
         },
     )
     return _mixin(term, title, image_id, attributes)
+
+
+def add_uploaded(scope: Scope, term: str, disk_format: str, size: int) -> Mixin:
+    """Record a project-private OS template whose bytes were uploaded (CDMI `images/`)."""
+    if term != sanitize_term(term):
+        raise BadRequest(f"{term!r}: an OS template's name is an OCCI term ({sanitize_term(term)})")
+    if OS_SCHEME + term in scope.cloud.templates.by_id or find(scope, OS_SCHEME + term):
+        raise Conflict(f"an OS template called {term} already exists")
+    attributes = {"name": term, "disk_format": disk_format, "size": size}
+    title = f"Uploaded image {term} ({disk_format})"
+    scope.tx.execute(
+        _ADD,
+        {
+            "project_id": scope.project_id,
+            "term": term,
+            "title": title,
+            "image_id": str(uuid.uuid4()),
+            "source_location": "",
+            "attributes": attributes,
+            "created_at": utcnow(),
+        },
+    )
+    return _mixin(term, title, "", attributes)
+
+
+def private(scope: Scope) -> list[tuple[str, str, dict[str, Any]]]:
+    """(term, title, attributes) of the project's own OS templates, oldest first."""
+    found = scope.tx.rows(_OF_PROJECT, {"project": scope.project_id})
+    return [(term, title, dict(values)) for term, title, _, values in found]
+
+
+def remove(scope: Scope, term: str) -> None:
+    """Forget the project's OS template `term` (its bytes are the caller's business)."""
+    scope.tx.execute(_DROP, {"project": scope.project_id, "term": term})
 
 
 def _image(term: str, image_id: str, values: dict[str, Any]) -> Image:

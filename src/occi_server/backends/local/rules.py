@@ -51,6 +51,9 @@ class KindRules:
         """Action type ids applicable in the entity's current state."""
         return []
 
+    def shown(self, scope: Scope, row: EntityRecord, attributes: dict[str, Any]) -> None:
+        """Add attributes a rendering shows but the row does not keep (derived ones)."""
+
     def invoke(
         self, scope: Scope, row: EntityRecord, action: str, parameters: dict[str, Any]
     ) -> ActionOutcome:

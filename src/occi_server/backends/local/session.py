@@ -48,6 +48,11 @@ class LocalSession:
         self._implemented = implemented
         self._view = Viewer(scope, self._rules_for, implemented)
 
+    @property
+    def scope(self) -> Scope:
+        """The request's scope, for the embedded cloud's own surfaces (backends/local/objects)."""
+        return self._scope
+
     def _rules_for(self, kind: str) -> KindRules:
         return self._rules.get(kind, _DEFAULT_RULES)
 

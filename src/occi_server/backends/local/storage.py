@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from occi_server.backends.base import ActionOutcome, EntityDraft
 from occi_server.backends.local import quotas, store
 from occi_server.backends.local.rules import KindRules, Update, allowed, step_for
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.store import EntityRecord
+from occi_server.categories import cdmi, lifecycles
 from occi_server.categories import infrastructure as infra
-from occi_server.categories import lifecycles
 from occi_server.drivers.volumes import gib, volume_of
 from occi_server.errors import BadRequest, Conflict
 from occi_server.model import Mixin
@@ -25,6 +26,7 @@ RESIZE = infra.RESIZE.type_id
 ACTIONS = frozenset(LIFECYCLE.actions)
 # Where backup and snapshot keep their copy (the latest one) in the store.
 _COPIES = {infra.BACKUP.type_id: "@backup", infra.SNAPSHOT.type_id: "@snapshot"}
+SNAPSHOT_SUFFIXES = tuple(_COPIES.values())
 
 
 def _bytes(scope: Scope, row: EntityRecord) -> str:
@@ -38,6 +40,14 @@ def _grow(scope: Scope, row: EntityRecord, size: float) -> None:
 
 
 class StorageRules(KindRules):
+    def __init__(self, cdmi: bool = False) -> None:
+        self.cdmi = cdmi  # whether its bytes are served at /cdmi/ (http/cdmi.py)
+
+    def shown(self, scope: Scope, row: EntityRecord, attributes: dict[str, Any]) -> None:
+        if self.cdmi:
+            path = f"/cdmi/{quote(scope.project_id, safe='')}/volumes/{quote(row.id, safe='')}"
+            attributes[cdmi.LOCATION] = scope.ctx.base_url + path
+
     def prepare(
         self, scope: Scope, draft: EntityDraft, attributes: dict[str, Any], mixins: list[Mixin]
     ) -> list[Mixin]:

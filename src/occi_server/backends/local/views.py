@@ -49,13 +49,16 @@ class Viewer:
         return result
 
     def _common(self, row: EntityRecord, mixins: Mapping[int, list[str]]) -> dict[str, Any]:
-        actions = self._rules_for(row.kind).actions(row.attributes)
+        rules = self._rules_for(row.kind)
+        actions = rules.actions(row.attributes)
+        attributes = dict(row.attributes)
+        rules.shown(self._scope, row, attributes)
         return {
             "id": row.id,
             "kind": row.kind,
             "location": row.location,
             "mixins": mixins.get(row.pk, []),
-            "attributes": dict(row.attributes),
+            "attributes": attributes,
             "actions": [a for a in actions if a in self._implemented],
             "version": str(row.version),
         }
