@@ -229,11 +229,9 @@ def _new_volume(session: LocalSession, name: str, size: int, staged: Path) -> St
         raise Conflict(f"volumes/{name}: the id is taken; PUT with Content-Range to change it")
     # The size in GiB as OCCI types it (a Float), exact for any byte count below 2**53.
     attributes = {SIZE: size / GIB, "occi.core.title": name}
-    draft = EntityDraft(kind=infra.STORAGE_KIND, attributes=attributes, id=name)
-    entity = session.create_entity(draft)
-    volumes = scope.cloud.drivers.volumes
-    volumes.take_file(volume_of(scope.project_id, entity.id), staged)
-    return _volume(scope, store.get(scope, entity.location))
+    session.create_entity(EntityDraft(kind=infra.STORAGE_KIND, attributes=attributes, id=name))
+    scope.cloud.drivers.volumes.take_file(volume_of(scope.project_id, name), staged)
+    return _volume(scope, _volume_row(scope, name))
 
 
 def _checked_image(name: str, staged: Path) -> str:
