@@ -48,6 +48,7 @@ def cloud_catalogue(cloud: CloudConfig) -> CloudCatalogue:
                 os_family=i.os_family,
                 os_version=i.os_version,
                 architecture=i.architecture,
+                file=i.file,
             )
             for i in cloud.images
         )
@@ -89,7 +90,9 @@ def cloud_catalogue(cloud: CloudConfig) -> CloudCatalogue:
 def _drivers(config: Config) -> Drivers:
     """The hypervisor and volume store the configuration names ([cloud] hypervisor, storage)."""
     store = choose.volume_store(config)
-    return Drivers(choose.hypervisor(config, store), store, config.cloud.driver_timeout)
+    files = {i.name: i.file for i in cloud_catalogue(config.cloud).images if i.file}
+    hypervisor = choose.hypervisor(config, store, files)
+    return Drivers(hypervisor, store, config.cloud.driver_timeout)
 
 
 def build_backend_and_auth(config: Config) -> tuple[Backend, Authenticator]:

@@ -111,6 +111,8 @@ class ImageConfig(_Strict):
     os_family: str = "linux"
     os_version: str = ""
     architecture: Literal["x86", "x64"] = "x64"
+    # The image's disk file (qcow2 or raw) a real hypervisor boots from; "" for none.
+    file: str = ""
 
 
 class PoolConfig(_Strict):
@@ -135,7 +137,9 @@ class CloudConfig(_Strict):
     default_flavor: str = ""
     default_image: str = ""
     # The drivers doing the work (occi_server/drivers/): guests, and volume and image bytes.
-    hypervisor: Literal["simulated"] = "simulated"
+    hypervisor: Literal["simulated", "qemu"] = "simulated"
+    # QEMU's accelerator: "auto" is KVM when a probe boot under it finishes, else TCG.
+    qemu_accel: Literal["auto", "kvm", "tcg"] = "auto"
     storage: Literal["files"] = "files"  # sparse files under <data_dir>/store
     # Seconds a driver operation may take before the compute goes to `error` (a hung guest).
     driver_timeout: float = Field(default=300.0, gt=0, le=86_400)

@@ -148,10 +148,14 @@ def convert(
     target_format: str,
     options: Sequence[str] = (),
     timeout: float = 3600.0,
+    force_share: bool = False,
 ) -> None:
     """Write `source` as a new file `target` in `target_format` (`options`: `-o` values such as
-    `subformat=streamOptimized`). Both formats are explicit; holes stay holes."""
+    `subformat=streamOptimized`). Both formats are explicit; holes stay holes. `force_share`
+    reads a disk a running (paused) guest holds open (`-U`)."""
     command = [qemu_img(), "convert", "-f", source_format, "-O", target_format]
+    if force_share:
+        command.append("-U")
     if options:
         command += ["-o", ",".join(options)]
     _run([*command, str(source), str(target)], timeout, f"converting {Path(source).name}")

@@ -56,6 +56,11 @@ class GuestSpec:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
+# What a hypervisor may offer beyond guests (`Hypervisor.features`): only what it can do on
+# its host is advertised (floating IPs need a routable pool, security groups a firewall).
+FLOATING_IPS = "floating_ips"
+SECURITY_GROUPS = "security_groups"
+
 # Told when a guest's power state changes by itself (a guest shut down from inside).
 PowerListener = Callable[[GuestKey, PowerState], None]
 
@@ -63,6 +68,7 @@ PowerListener = Callable[[GuestKey, PowerState], None]
 class Hypervisor(Protocol):
     name: str
     instant: bool
+    features: frozenset[str]
 
     def define(self, spec: GuestSpec) -> None: ...
     def start(self, key: GuestKey) -> None: ...
@@ -79,6 +85,7 @@ class Hypervisor(Protocol):
     def attach_interface(self, key: GuestKey, interface: str, mac: str) -> None: ...
     def detach_interface(self, key: GuestKey, interface: str) -> None: ...
     def set_password(self, key: GuestKey, password: str) -> None: ...
+    def agent_ready(self, key: GuestKey) -> bool: ...  # set_password can work now
     def console_log(self, key: GuestKey) -> str: ...
     def power_state(self, key: GuestKey) -> PowerState: ...
     def watch(self, listener: PowerListener) -> None: ...
@@ -91,6 +98,11 @@ def _spec(arguments: Mapping[str, Any]) -> GuestSpec:
     values = dict(given)
     values["key"] = GuestKey(**values["key"])
     return GuestSpec(**values)
+
+
+def spec_of(arguments: Mapping[str, Any]) -> GuestSpec:
+    """A spec back from its JSON values (`spec_arguments`), as drivers keep it."""
+    return _spec(arguments)
 
 
 def spec_arguments(spec: GuestSpec) -> dict[str, Any]:

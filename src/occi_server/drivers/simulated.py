@@ -15,6 +15,8 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from occi_server.drivers.hypervisor import (
+    FLOATING_IPS,
+    SECURITY_GROUPS,
     DriverError,
     GuestKey,
     GuestSpec,
@@ -37,6 +39,7 @@ class _Guest:
 
 class SimulatedHypervisor:
     name = "simulated"
+    features = frozenset({FLOATING_IPS, SECURITY_GROUPS})  # simulated, as the rest
 
     def __init__(self, store: VolumeStore | None = None, delay: float = 0.0) -> None:
         self.store = store  # where snapshots go
@@ -147,6 +150,9 @@ class SimulatedHypervisor:
         self._wait()
         with self._lock:
             self._guest(key).log.append("administrative password set")
+
+    def agent_ready(self, key: GuestKey) -> bool:
+        return True
 
     def console_log(self, key: GuestKey) -> str:
         with self._lock:

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from occi_server.drivers.hypervisor import GuestKey
 
 GIB = 1 << 30
+# The project segment of images every project may boot (`occi-server image import`).
+GLOBAL_PROJECT = "_global"
 NAME = re.compile(r"(volumes|disks|images)/[A-Za-z0-9._%~-]{1,200}/[A-Za-z0-9._%~@-]{1,400}")
 
 

@@ -159,6 +159,9 @@ def remove_mixin_members(call: Call) -> HttpResponse:
 
 # -- one entity ---------------------------------------------------------------------------------
 def read_entity(call: Call) -> HttpResponse:
+    if "console" in call.request.params:  # GET <compute>?console: its serial console log
+        text = entities.console_log(call.op, call.route.path)
+        return HttpResponse(200, Rendered("text/plain; charset=utf-8", text.encode()))
     return _entity(call, entities.read(call.op, call.route.path))
 
 

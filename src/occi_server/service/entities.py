@@ -103,6 +103,16 @@ def read(op: Operation, location: str) -> Entity:
     return op.session.get_entity(location)
 
 
+def console_log(op: Operation, location: str) -> str:
+    """The serial console log of the compute at `location` (its last 64 KiB), where the
+    cloud keeps one; 404 for any other entity or a cloud that keeps none."""
+    reader = getattr(op.session, "console_log", None)
+    if reader is None:
+        raise NotFound(f"this cloud keeps no console log of {location}")
+    text: str = reader(location)
+    return text
+
+
 def update(op: Operation, location: str, request: OcciRequest, expected: IfMatch = None) -> Entity:
     """Partial update (POST): add mixins, set attributes, add links."""
     current = op.session.get_entity(location)

@@ -34,6 +34,7 @@ from occi_server.context import RequestContext
 from occi_server.db.engine import is_sqlite
 from occi_server.drivers import Drivers
 from occi_server.drivers.files import FileStore
+from occi_server.drivers.hypervisor import FLOATING_IPS, SECURITY_GROUPS
 from occi_server.drivers.simulated import SimulatedHypervisor
 from occi_server.errors import Conflict, OcciError, ServiceUnavailable
 from occi_server.model import Category
@@ -74,7 +75,10 @@ class LocalBackend:
             quotas = QuotasConfig().model_dump()
         self._cloud = Cloud(cloud or default_catalogue(), drivers, dict(quotas))
         link_rules = LinkRules()
-        floating = floating_ips.available(self._cloud.catalogue)
+        features = drivers.hypervisor.features
+        # Only what the hypervisor can do on its host is advertised (docs/design.md).
+        floating = floating_ips.available(self._cloud.catalogue) and FLOATING_IPS in features
+        self._security = SECURITY_GROUPS in features
         self._rules: dict[str, KindRules] = {
             infra.COMPUTE: compute.ComputeRules(floating),
             infra.STORAGE: storage.StorageRules(cdmi),
@@ -106,6 +110,8 @@ class LocalBackend:
         return self._cloud.catalogue
 
     def served_kinds(self) -> frozenset[str]:
+        if not self._security:
+            return SERVED_KINDS - {openstack.SECURITY_RULE}
         return SERVED_KINDS
 
     def implemented_actions(self) -> frozenset[str]:
@@ -118,7 +124,11 @@ class LocalBackend:
     def extra_categories(self) -> Sequence[Category]:
         """The walkthrough's static categories: instance actions, security groups and rules,
         public keys and user data (pools and templates are per cloud: provider_mixins)."""
-        return (*openstack.CATEGORIES, *appliances.CATEGORIES)
+        categories = (*openstack.CATEGORIES, *appliances.CATEGORIES)
+        if not self._security:  # no firewall of ours: no security groups or rules
+            hidden = (openstack.SECURITY_GROUP_MIXIN, openstack.RULE_KIND)
+            return tuple(c for c in categories if c not in hidden)
+        return categories
 
     def kind_extensions(self) -> Sequence[KindExtension]:
         extensions = (openstack.COMPUTE_EXTENSION, appliances.COMPUTE_EXTENSION)

@@ -46,6 +46,7 @@ class Image:
     os_family: str = "linux"
     os_version: str = ""
     architecture: str = "x86_64"
+    file: str = ""  # its disk file on this host (a real hypervisor boots from it)
 
     def __post_init__(self) -> None:
         if not self.id:

@@ -7,6 +7,8 @@ operation (drivers/hypervisor.OPERATIONS) and its arguments.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +22,7 @@ from occi_server.categories import infrastructure as infra
 from occi_server.categories import openstack
 from occi_server.drivers.hypervisor import GuestSpec, spec_arguments
 from occi_server.drivers.volumes import disk_of, image_of, volume_of
+from occi_server.errors import Conflict
 from occi_server.model import Mixin
 from occi_server.model.lifecycle import Step
 
@@ -45,6 +48,7 @@ def create(scope: Scope, row: EntityRecord) -> None:
         disk=disk,
         disk_gib=float(attributes.get(_DISK) or 1),
         user_data=_user_data(attributes),
+        extra=_contextualization(row, attributes),
     )
     # An intent keeps JSON; an instant driver takes the spec as it is.
     instant = scope.cloud.drivers.hypervisor.instant
@@ -98,6 +102,11 @@ def _operation(
     ):
         return "snapshot", {"image": image_of(scope.project_id, outcome.term)}
     if action == openstack.CHG_PWD.type_id:
+        if not scope.cloud.drivers.hypervisor.agent_ready(control.guest(scope, row)):
+            raise Conflict(
+                f"chg_pwd: the guest of {row.location} runs no QEMU guest agent (qemu-ga), "
+                "which sets the password; install and start it in the guest"
+            )
         password = parameters.get(openstack.ADMIN_PWD)
         return ("set_password", {"password": str(password)}) if password else None
     return None
@@ -114,10 +123,33 @@ def rebuild(scope: Scope, row: EntityRecord, image: Mixin) -> None:
 
 
 def _user_data(attributes: Mapping[str, Any]) -> str | None:
+    """The user data as the guest reads it: clients send it base64-encoded (Nova's
+    user_data, rOCCI's occi.compute.userdata); a value that is not base64 is taken as is."""
     value = attributes.get("occi.compute.userdata") or attributes.get(
         "org.openstack.compute.user_data"
     )
-    return None if value is None else str(value)
+    if value is None:
+        return None
+    text = str(value)
+    try:
+        return base64.b64decode(text.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return text
+
+
+def _contextualization(row: EntityRecord, attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """What the guest's metadata carries beside user data: its instance id (the compute's),
+    hostname and public key (OCCI's ssh_key or OpenStack's public_key mixin)."""
+    key = attributes.get("occi.credentials.ssh.publickey") or attributes.get(
+        "org.openstack.credentials.publickey.data"
+    )
+    extra: dict[str, Any] = {"instance_id": row.id}
+    hostname = attributes.get("occi.compute.hostname")
+    if hostname:
+        extra["hostname"] = str(hostname)
+    if key:
+        extra["ssh_key"] = str(key).strip()
+    return extra
 
 
 class Attachments(KindRules):

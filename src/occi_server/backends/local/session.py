@@ -32,6 +32,7 @@ from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.store import EntityRecord
 from occi_server.backends.local.views import Viewer
 from occi_server.categories import infrastructure as infra
+from occi_server.drivers.hypervisor import FLOATING_IPS, GuestKey
 from occi_server.drivers.volumes import disk_of, gib, volume_of
 from occi_server.errors import BadRequest, Conflict, NotFound
 from occi_server.model import Entity, Mixin
@@ -60,10 +61,11 @@ class LocalSession:
     def provider_mixins(self) -> Sequence[Mixin]:
         cloud = self._scope.cloud
         templates = cloud.templates
+        floating = FLOATING_IPS in cloud.drivers.hypervisor.features
         return [
             *templates.mixins,
             *images.snapshots(self._scope),
-            *(floating_ips.pool_mixin(p) for p in cloud.catalogue.floating_pools),
+            *(floating_ips.pool_mixin(p) for p in cloud.catalogue.floating_pools if floating),
         ]
 
     def user_mixins(self) -> Sequence[Mixin]:
@@ -102,6 +104,14 @@ class LocalSession:
         links = {found.row.pk: found.links}
         return self._view.assemble([found.row], links, found.mixins, found.kinds)[0]
 
+    def console_log(self, location: str) -> str:
+        """The guest's serial console log (a compute of this project only)."""
+        found = reads.entity(self._scope.tx, self._scope.project_id, location)
+        if found is None or found.row.kind != infra.COMPUTE:
+            raise NotFound(f"no compute at {location}")
+        key = GuestKey(self._scope.project_id, found.row.location)
+        return self._scope.cloud.drivers.hypervisor.console_log(key)
+
     # -- writing ------------------------------------------------------------------------------
     def create_entity(self, draft: EntityDraft) -> str:
         if draft.link is not None:
@@ -136,7 +146,7 @@ class LocalSession:
     def _create_link(self, draft: EntityDraft, link: LinkDraft) -> EntityRecord:
         chosen = list({m.type_id: m for m in [*draft.mixins, *link.mixins]}.values())
         mixins.check_owned(self._scope, chosen)
-        return links.create_link(
+        row = links.create_link(
             self._scope,
             links.NewLink(
                 kind=draft.kind,
@@ -149,9 +159,12 @@ class LocalSession:
                 location=draft.location or link.location,
             ),
         )
+        # The link kind's rules hear of it (a storagelink attaches its volume to the guest).
+        self._rules_for(draft.kind.type_id).after_create(self._scope, row, draft)
+        return row
 
     def _add_link(self, source: EntityRecord, link: LinkDraft) -> EntityRecord:
-        return links.create_link(
+        row = links.create_link(
             self._scope,
             links.NewLink(
                 kind=link.kind,
@@ -165,6 +178,11 @@ class LocalSession:
                 source_row=source,
             ),
         )
+        inline = EntityDraft(
+            kind=link.kind, mixins=list(link.mixins), attributes=dict(link.attributes)
+        )
+        self._rules_for(link.kind.type_id).after_create(self._scope, row, inline)
+        return row
 
     def update_entity(self, location: str, changes: EntityChanges) -> Entity:
         scope = self._scope

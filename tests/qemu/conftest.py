@@ -1,0 +1,110 @@
+"""The QEMU tier: real servers with `[cloud] hypervisor = "qemu"` booting real guests.
+
+The guest is built at test time from Debian packages (scripts/busybox-guest: the Debian cloud
+kernel and a busybox initramfs on a syslinux-bootable disk image), cached outside the
+repository. Guests get one vCPU and at most 256 MiB.
+
+Collected only under OCCI_QEMU_TIER=1 (`make test-qemu`): booting guests is minutes of CPU,
+which the quick suite and the landing gate must not spend. Without QEMU or the guest's build
+tools the tier skips, and fails under OCCI_REQUIRE_QEMU=1 (CI).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.qemu.support import qemu_processes
+from tests.support.server import ServerProcess
+
+REPO = Path(__file__).resolve().parents[2]
+TOOLS = ("qemu-system-x86_64", "qemu-img", "syslinux", "mcopy", "mkfs.vfat", "busybox", "dpkg-deb")
+
+if os.environ.get("OCCI_QEMU_TIER") != "1":
+    collect_ignore_glob = ["test_*.py"]
+
+
+def _need_tools() -> None:
+    absent = [tool for tool in TOOLS if shutil.which(tool) is None]
+    if not absent:
+        return
+    message = f"the QEMU tier needs {', '.join(absent)} (scripts/system-deps installs them)"
+    if os.environ.get("OCCI_REQUIRE_QEMU") == "1":
+        pytest.fail(f"OCCI_REQUIRE_QEMU=1 but {message}")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def guest_image() -> Path:
+    """The busybox guest's disk image (built once, then taken from the cache)."""
+    _need_tools()
+    cache = os.environ.get("OCCI_GUEST_CACHE") or str(Path.home() / ".cache/occi-server/guest")
+    done = subprocess.run(
+        [str(REPO / "scripts/busybox-guest"), cache],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        pytest.fail(f"scripts/busybox-guest failed: {done.stderr.strip()}")
+    return Path(done.stdout.strip().splitlines()[-1])
+
+
+def config_text(image: Path, accel: str = "tcg") -> str:
+    return f"""
+[cloud]
+hypervisor = "qemu"
+qemu_accel = "{accel}"
+driver_timeout = 240
+default_flavor = "itsy"
+default_image = "busybox"
+
+[[cloud.flavors]]
+name = "itsy"
+vcpus = 1
+ram_mb = 128
+disk_gb = 1
+
+[[cloud.flavors]]
+name = "bitsy"
+vcpus = 1
+ram_mb = 256
+disk_gb = 1
+
+[[cloud.images]]
+name = "busybox"
+file = "{image}"
+
+[[cloud.images]]
+name = "busybox-again"
+file = "{image}"
+"""
+
+
+def start_server(data: Path, image: Path, accel: str = "tcg") -> ServerProcess:
+    data.mkdir(parents=True, exist_ok=True)
+    config = data / "occi.toml"
+    config.write_text(config_text(image, accel))
+    return ServerProcess(data_dir=data, env={"OCCI_CONFIG": str(config)}).start()
+
+
+@pytest.fixture(scope="module")
+def qemu_server(tmp_path_factory: pytest.TempPathFactory, guest_image: Path
+                ) -> Iterator[ServerProcess]:  # fmt: skip
+    data = tmp_path_factory.mktemp("qemu-data")
+    server = start_server(data, guest_image)
+    yield server
+    server.stop()
+    (data / "server.log").write_text("".join(server.output))  # for a failure's post-mortem
+    end_guests(data)
+
+
+def end_guests(data: Path) -> None:
+    """Guests a failed test left running are ended (by the pids in their pid files)."""
+    for pid in qemu_processes(data):
+        with_pid = Path(f"/proc/{pid}")
+        if with_pid.exists():
+            os.kill(pid, 9)
