@@ -1,4 +1,4 @@
-"""The `occi-server` command: serve, db upgrade, token create|revoke, user create, quota."""
+"""The `occi-server` command: serve, db upgrade, token, user create, quota, image import."""
 
 from __future__ import annotations
 
@@ -59,6 +59,18 @@ def build_parser() -> argparse.ArgumentParser:
     _common(revoke_token)
     revoke_token.add_argument("token", help="the token ('-': read it from standard input)")
 
+    image = commands.add_parser("image", help="OS templates (images) of the embedded cloud")
+    image_commands = image.add_subparsers(dest="image_command", required=True)
+    import_image = image_commands.add_parser(
+        "import", help="add an OS template every project may boot, from a qcow2 or raw file"
+    )
+    _common(import_image)
+    import_image.add_argument("file", help="the disk image (qcow2 or raw)")
+    import_image.add_argument("--name", required=True, help="the OS template's name")
+    import_image.add_argument("--os-family", default="linux")
+    import_image.add_argument("--os-version", default="")
+    import_image.add_argument("--architecture", choices=["x86", "x64"], default="x64")
+
     user = commands.add_parser("user", help="HTTP Basic users")
     user_commands = user.add_subparsers(dest="user_command", required=True)
     create_user = user_commands.add_parser("create", help="create a user with a password")
@@ -85,6 +97,8 @@ EXTRAS = {
     "requests": "openstack",
     "psycopg": "postgresql",
     "psycopg2": "postgresql",
+    "qemu": "qemu",
+    "pycdlib": "qemu",
 }
 
 
@@ -106,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
             return token_revoke(config, args.token)
         if args.command == "token":
             return token_create(config, args.project, args.user)
+        if args.command == "image":
+            return image_import(config, args)
         if args.command == "quota":
             return cli_quota.run(config, args)
         return user_create(config, args.project, args.user, args.password)
@@ -166,6 +182,45 @@ def token_revoke(config: Config, token: str) -> int:
         print("occi-server: no such token", file=sys.stderr)
         return 1
     print("token revoked")
+    return 0
+
+
+def image_import(config: Config, args: argparse.Namespace) -> int:
+    """Copy a disk image into the store and offer it to every project as an os_tpl."""
+    from pathlib import Path
+
+    from occi_server.backends.local.backend import LocalBackend
+    from occi_server.backends.local.catalogue import Image
+    from occi_server.backends.local.image_import import import_global
+    from occi_server.bootstrap import cloud_catalogue
+    from occi_server.db.engine import make_engine
+    from occi_server.db.migrate import upgrade
+    from occi_server.drivers import Drivers, disk_images
+    from occi_server.drivers.files import FileStore
+    from occi_server.drivers.simulated import SimulatedHypervisor
+    from occi_server.errors import OcciError
+
+    source = Path(args.file)
+    if not source.is_file():
+        print(f"occi-server: {source}: no such file", file=sys.stderr)
+        return 2
+    upgrade(config.database_url)
+    store = FileStore(Path(config.data_dir) / "store")
+    # No guest is touched: the backend is used for its transactions and catalogue only.
+    backend = LocalBackend(
+        make_engine(config.database_url),
+        cloud_catalogue(config.cloud),
+        Drivers(SimulatedHypervisor(store), store),
+    )
+    base = Image(args.name, "", args.os_family, args.os_version, args.architecture)
+    try:
+        mixin = import_global(backend, store, source, args.name, base)
+    except (OcciError, disk_images.DiskImageError) as error:
+        print(f"occi-server: {error}", file=sys.stderr)
+        return 1
+    finally:
+        backend.close()
+    print(f"imported {source} as OS template {mixin.type_id}")
     return 0
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.qemu.support import qemu_processes
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, cli
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = ("qemu-system-x86_64", "qemu-img", "syslinux", "mcopy", "mkfs.vfat", "busybox", "dpkg-deb")
@@ -88,7 +88,11 @@ def start_server(data: Path, image: Path, accel: str = "tcg") -> ServerProcess:
     data.mkdir(parents=True, exist_ok=True)
     config = data / "occi.toml"
     config.write_text(config_text(image, accel))
-    return ServerProcess(data_dir=data, env={"OCCI_CONFIG": str(config)}).start()
+    server = ServerProcess(data_dir=data, env={"OCCI_CONFIG": str(config)})
+    # Migrated first (up to 60 s): on a busy machine migrating and starting took over the 30 s
+    # a server is given to answer.
+    cli("db", "upgrade", "--database", server.database)
+    return server.start()
 
 
 @pytest.fixture(scope="module")

@@ -80,6 +80,7 @@ def test_create_boots_a_guest_that_sees_its_user_data_key_and_id(client: OcciCli
     assert 'local-hostname: "walker"' in meta
     assert KEY in meta
     assert _section(log, "user-data").strip() == USER_DATA.strip()
+    assert "occi-guest: running user-data\nhello from user-data\n" in log  # and it ran
     assert "cpus=1 mem_kb=" in log
 
 

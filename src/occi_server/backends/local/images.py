@@ -1,13 +1,14 @@
 """The images repository (os_templates): the OS templates a project made from its computes
-(`save`, `create_image`), private to it. The catalogue's own images are configuration
-(catalogue.py, templates.py)."""
+(`save`, `create_image`) or uploaded, private to it, and those imported for every project
+(`occi-server image import`: rows of the project `_global`, listed and found beside the
+project's own). The catalogue's own images are configuration (catalogue.py, templates.py)."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, insert, or_, select
 
 from occi_server.backends.local.catalogue import Image
 from occi_server.backends.local.direct import Prepared
@@ -15,17 +16,20 @@ from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.templates import OS_SCHEME, os_mixin
 from occi_server.categories.templates import sanitize_term
 from occi_server.db.tables import OsTemplateRow, utcnow
+from occi_server.drivers.volumes import GLOBAL_PROJECT
 from occi_server.errors import BadRequest, Conflict
 from occi_server.model import Mixin
 
 _IMAGES = OsTemplateRow.metadata.tables[OsTemplateRow.__tablename__]
 _c = _IMAGES.c
 _FIELDS = (_c.term, _c.title, _c.image_id, _c.attributes)
-_OF_PROJECT = Prepared(
-    select(*_FIELDS).where(_c.project_id == bindparam("project")).order_by(_c.pk)
-)
+_OWN = Prepared(select(*_FIELDS).where(_c.project_id == bindparam("project")).order_by(_c.pk))
+# The project's own and the global ones; the project's first where both hold a term.
+_VISIBLE = or_(_c.project_id == bindparam("project"), _c.project_id == GLOBAL_PROJECT)
+_OWN_FIRST = (_c.project_id == GLOBAL_PROJECT, _c.pk)
+_OF_PROJECT = Prepared(select(*_FIELDS).where(_VISIBLE).order_by(*_OWN_FIRST))
 _BY_TERM = Prepared(
-    select(*_FIELDS).where(_c.project_id == bindparam("project"), _c.term == bindparam("term"))
+    select(*_FIELDS).where(_VISIBLE, _c.term == bindparam("term")).order_by(*_OWN_FIRST)
 )
 _DROP = Prepared(
     delete(_IMAGES).where(_c.project_id == bindparam("project"), _c.term == bindparam("term"))
@@ -102,13 +106,41 @@ def add_uploaded(scope: Scope, term: str, disk_format: str, size: int) -> Mixin:
 
 def private(scope: Scope) -> list[tuple[str, str, dict[str, Any]]]:
     """(term, title, attributes) of the project's own OS templates, oldest first."""
-    found = scope.tx.rows(_OF_PROJECT, {"project": scope.project_id})
+    found = scope.tx.rows(_OWN, {"project": scope.project_id})
     return [(term, title, dict(values)) for term, title, _, values in found]
 
 
 def remove(scope: Scope, term: str) -> None:
     """Forget the project's OS template `term` (its bytes are the caller's business)."""
     scope.tx.execute(_DROP, {"project": scope.project_id, "term": term})
+
+
+def add_global(scope: Scope, name: str, title: str, base: Image) -> Mixin:
+    """Record an OS template every project may boot (its file is in the store already);
+    `scope` is the `_global` project's."""
+    term = sanitize_term(name)
+    if OS_SCHEME + term in scope.cloud.templates.by_id or find(scope, OS_SCHEME + term):
+        raise Conflict(f"an OS template called {term} already exists")
+    image_id = str(uuid.uuid4())
+    attributes = {
+        "os_family": base.os_family,
+        "os_version": base.os_version,
+        "architecture": base.architecture,
+        "name": name,
+    }
+    scope.tx.execute(
+        _ADD,
+        {
+            "project_id": GLOBAL_PROJECT,
+            "term": term,
+            "title": title,
+            "image_id": image_id,
+            "source_location": "",
+            "attributes": attributes,
+            "created_at": utcnow(),
+        },
+    )
+    return _mixin(term, title, image_id, attributes)
 
 
 def _image(term: str, image_id: str, values: dict[str, Any]) -> Image:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from occi_server.backends.local import private, store
+from occi_server.backends.local import guests, private, store
 from occi_server.backends.local.rules import Update
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.states import (
     ACTIVE,
+    CORES,
     INACTIVE,
+    MEMORY,
     MESSAGE,
     NOVA_STATE,
     VERIFY_RESIZE,
@@ -93,6 +95,8 @@ def revert(scope: Scope, row: EntityRecord) -> None:
             attributes[name] = value
     settle(attributes, f"resize reverted to {old.rpartition('#')[2]}")
     store.write_attributes(scope, row, attributes)
+    # The guest goes back to its old size too (a real hypervisor boots it again).
+    guests.resize(scope, row, attributes.get(CORES), attributes.get(MEMORY))
 
 
 def _pending(scope: Scope, row: EntityRecord, action: str) -> dict[str, Any]:
