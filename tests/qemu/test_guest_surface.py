@@ -98,6 +98,43 @@ def test_suspend_pauses_the_guest_and_start_resumes_it(alice: OcciClient, runnin
     assert wait_status(alice, running, "ACTIVE")[STATUS] == "ACTIVE"
 
 
+def test_restart_resets_the_guest(alice: OcciClient, running: str) -> None:
+    boots = alice.get(running, params={"console": ""}).text.count("occi-guest: booted")
+    answer = alice.post(f"{running}?action=restart", categories=[_action("restart")])
+    assert answer.status_code == 200, answer.text
+    wait_console(alice, running, "occi-guest: booted", count=boots + 1)
+    assert wait_status(alice, running, "ACTIVE")[STATUS] == "ACTIVE"
+
+
+def test_a_network_interface_appears_in_the_guest_with_its_mac(
+    alice: OcciClient, running: str
+) -> None:
+    network = alice.create(
+        "/network/",
+        categories=['network; scheme="http://schemas.ogf.org/occi/infrastructure#"; class="kind"'],
+        attributes=['occi.network.label="guests"'],
+    )
+    link = alice.create(
+        "/networklink/",
+        categories=[
+            'networkinterface; scheme="http://schemas.ogf.org/occi/infrastructure#"; class="kind"'
+        ],
+        attributes=[f'occi.core.source="{running}"', f'occi.core.target="{network}"'],
+    )
+    mac = settled(alice, link)["occi.networkinterface.mac"]
+    wait_console(alice, running, f"={mac}")
+    assert alice.delete(link).status_code == 200
+    deadline = time.monotonic() + 60
+    while mac in _last_nics(alice.get(running, params={"console": ""}).text):
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+
+
+def _last_nics(log: str) -> str:
+    lines = [line for line in log.splitlines() if line.startswith("occi-guest: nics")]
+    return lines[-1] if lines else ""
+
+
 def test_chg_pwd_without_a_guest_agent_is_a_conflict_that_says_why(
     alice: OcciClient, running: str
 ) -> None:
