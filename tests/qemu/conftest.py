@@ -88,7 +88,8 @@ def start_server(data: Path, image: Path, accel: str = "tcg") -> ServerProcess:
     data.mkdir(parents=True, exist_ok=True)
     config = data / "occi.toml"
     config.write_text(config_text(image, accel))
-    server = ServerProcess(data_dir=data, env={"OCCI_CONFIG": str(config)})
+    # 90 s to answer: two guests booting beside it slow a 2-core machine's server start.
+    server = ServerProcess(data_dir=data, env={"OCCI_CONFIG": str(config)}, ready_timeout=90)
     # Migrated first (up to 60 s): on a busy machine migrating and starting took over the 30 s
     # a server is given to answer.
     cli("db", "upgrade", "--database", server.database)

@@ -63,6 +63,8 @@ class ServerProcess:
     binary: str = ""
     # TLS (--ssl-certfile): the CA bundle that verifies the server's certificate.
     ca_file: str | None = None
+    # Seconds the server has to answer after its start (a busy machine needs more).
+    ready_timeout: float = 30.0
     _reader: threading.Thread | None = None
 
     @property
@@ -110,7 +112,7 @@ class ServerProcess:
         )
         self._reader = threading.Thread(target=self._drain, args=(self.process,), daemon=True)
         self._reader.start()
-        self._wait_ready()
+        self._wait_ready(self.ready_timeout)
         return self
 
     def _drain(self, process: subprocess.Popen[str]) -> None:
