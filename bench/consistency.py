@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
 
-from occi_server.backends.local import LocalBackend, default_catalogue
-from occi_server.backends.local.catalogue import CloudCatalogue
+from occi_server.backends.local import LocalBackend, default_offer
 from occi_server.backends.local.floating_ips import pool_mixin
+from occi_server.backends.local.offer import CloudOffer
 from occi_server.backends.local.templates import OS_SCHEME, RESOURCE_SCHEME, ProviderTemplates
 from occi_server.categories import infrastructure as infra
 from occi_server.categories import openstack
@@ -39,7 +39,7 @@ ADDRESS = "occi.networkinterface.address"
 FIELD_ATTRIBUTES = ("occi.core.id", "occi.core.source", "occi.core.target")
 
 
-def problems(url: str, catalogue: CloudCatalogue | None = None) -> list[str]:
+def problems(url: str, catalogue: CloudOffer | None = None) -> list[str]:
     """Every inconsistency found in the database at `url` (empty: consistent)."""
     engine = make_engine(url)
     try:
@@ -48,17 +48,17 @@ def problems(url: str, catalogue: CloudCatalogue | None = None) -> list[str]:
         engine.dispose()
 
 
-def check_engine(engine: Engine, catalogue: CloudCatalogue | None = None) -> list[str]:
-    catalogue = catalogue or default_catalogue()
+def check_engine(engine: Engine, catalogue: CloudOffer | None = None) -> list[str]:
+    catalogue = catalogue or default_offer()
     kinds = LocalBackend(engine, catalogue).served_kinds()
     with engine.connect().execution_options(occi_read_only=True) as connection:
         return _Checker(connection, catalogue, kinds).run()
 
 
 class _Checker:
-    def __init__(self, db: Connection, catalogue: CloudCatalogue, kinds: frozenset[str]) -> None:
+    def __init__(self, db: Connection, catalogue: CloudOffer, kinds: frozenset[str]) -> None:
         self.db = db
-        self.catalogue = catalogue
+        self.offer = catalogue
         self.kinds = kinds
         self.found: list[str] = []
         self.entities = {row.pk: row for row in db.execute(select(EntityRow.__table__))}
@@ -159,8 +159,8 @@ class _Checker:
     def mixins(self) -> None:
         static = {m.type_id for m in infra.MIXINS}
         static |= {c.type_id for c in openstack.CATEGORIES}
-        static |= {m.type_id for m in ProviderTemplates(self.catalogue).mixins}
-        static |= {pool_mixin(p).type_id for p in self.catalogue.floating_pools}
+        static |= {m.type_id for m in ProviderTemplates(self.offer).mixins}
+        static |= {pool_mixin(p).type_id for p in self.offer.floating_pools}
         user = {
             (r.project_id, r.scheme + r.term)
             for r in self.db.execute(

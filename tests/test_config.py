@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from occi_server.bootstrap import cloud_catalogue
+from occi_server.bootstrap import cloud_offer
 from occi_server.config import ConfigError, load_config
 
 TOML = """
@@ -75,15 +75,15 @@ def test_unreadable_or_malformed_file_is_a_config_error(tmp_path: Path) -> None:
 def test_configured_catalogue_replaces_the_defaults(tmp_path: Path) -> None:
     path = tmp_path / "occi.toml"
     path.write_text(TOML)
-    catalogue = cloud_catalogue(load_config(str(path), environ={}).cloud)
+    catalogue = cloud_offer(load_config(str(path), environ={}).cloud)
     assert [f.name for f in catalogue.flavors] == ["tiny", "big one"]
     assert [i.name for i in catalogue.images] == ["debian"]
     assert [p.name for p in catalogue.floating_pools] == ["ext"]
     assert catalogue.default_flavor == "tiny"
 
 
-def test_default_catalogue_has_what_the_walkthrough_uses() -> None:
-    catalogue = cloud_catalogue(load_config(None, environ={}).cloud)
+def test_default_offer_has_what_the_walkthrough_uses() -> None:
+    catalogue = cloud_offer(load_config(None, environ={}).cloud)
     flavors = {f.name: f for f in catalogue.flavors}
     assert (flavors["itsy"].vcpus, flavors["itsy"].ram_mb) == (1, 128)
     assert (flavors["bitsy"].vcpus, flavors["bitsy"].ram_mb) == (1, 256)
@@ -95,7 +95,7 @@ def test_default_catalogue_has_what_the_walkthrough_uses() -> None:
 def test_unknown_default_flavor_is_refused() -> None:
     config = load_config(None, {("cloud", "default_flavor"): "huge"}, environ={})
     with pytest.raises(ConfigError, match=r"cloud\.default_flavor"):
-        cloud_catalogue(config.cloud)
+        cloud_offer(config.cloud)
 
 
 def test_drivers_default_to_the_simulated_hypervisor_and_files(tmp_path: Path) -> None:

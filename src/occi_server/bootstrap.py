@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 
 from occi_server.backends.base import Backend
-from occi_server.backends.local.catalogue import (
-    CloudCatalogue,
+from occi_server.backends.local.offer import (
+    CloudOffer,
     Flavor,
     FloatingPool,
     Image,
     NetworkSpec,
-    default_catalogue,
+    default_offer,
 )
 from occi_server.config import CloudConfig, Config, ConfigError
 from occi_server.db.engine import make_engine
@@ -22,9 +22,9 @@ from occi_server.identity.auth import Authenticator, build_authenticator
 log = logging.getLogger("occi_server")
 
 
-def cloud_catalogue(cloud: CloudConfig) -> CloudCatalogue:
+def cloud_offer(cloud: CloudConfig) -> CloudOffer:
     """The embedded cloud's offer: configured lists replace the built-in defaults one by one."""
-    base = default_catalogue()
+    base = default_offer()
     flavors = (
         tuple(
             Flavor(
@@ -77,7 +77,7 @@ def cloud_catalogue(cloud: CloudConfig) -> CloudCatalogue:
         raise ConfigError(f"config key cloud.default_flavor: no flavor named {default_flavor}")
     if default_image not in {i.name for i in images}:
         raise ConfigError(f"config key cloud.default_image: no image named {default_image}")
-    return CloudCatalogue(
+    return CloudOffer(
         flavors=flavors,
         images=images,
         floating_pools=pools,
@@ -90,7 +90,7 @@ def cloud_catalogue(cloud: CloudConfig) -> CloudCatalogue:
 def _drivers(config: Config) -> Drivers:
     """The hypervisor and volume store the configuration names ([cloud] hypervisor, storage)."""
     store = choose.volume_store(config)
-    files = {i.name: i.file for i in cloud_catalogue(config.cloud).images if i.file}
+    files = {i.name: i.file for i in cloud_offer(config.cloud).images if i.file}
     hypervisor = choose.hypervisor(config, store, files)
     return Drivers(hypervisor, store, config.cloud.driver_timeout)
 
@@ -106,7 +106,7 @@ def build_backend_and_auth(config: Config) -> tuple[Backend, Authenticator]:
     engine = make_engine(config.database_url)
     backend = LocalBackend(
         engine,
-        cloud_catalogue(config.cloud),
+        cloud_offer(config.cloud),
         _drivers(config),
         quotas=config.quotas.model_dump(),
         cdmi=config.cdmi.enabled,

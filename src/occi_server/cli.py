@@ -142,9 +142,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def config_check(path: str) -> int:
     """Validate a configuration file as `serve` would (defaults < file < environment)."""
-    from occi_server.bootstrap import cloud_catalogue
+    from occi_server.bootstrap import cloud_offer
 
-    cloud_catalogue(load_config(path).cloud)
+    cloud_offer(load_config(path).cloud)
     print(f"{path}: ok")
     return 0
 
@@ -190,9 +190,9 @@ def image_import(config: Config, args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from occi_server.backends.local.backend import LocalBackend
-    from occi_server.backends.local.catalogue import Image
     from occi_server.backends.local.image_import import import_global
-    from occi_server.bootstrap import cloud_catalogue
+    from occi_server.backends.local.offer import Image
+    from occi_server.bootstrap import cloud_offer
     from occi_server.db.engine import make_engine
     from occi_server.db.migrate import upgrade
     from occi_server.drivers import Drivers, disk_images
@@ -209,7 +209,7 @@ def image_import(config: Config, args: argparse.Namespace) -> int:
     # No guest is touched: the backend is used for its transactions and catalogue only.
     backend = LocalBackend(
         make_engine(config.database_url),
-        cloud_catalogue(config.cloud),
+        cloud_offer(config.cloud),
         Drivers(SimulatedHypervisor(store), store),
     )
     base = Image(args.name, "", args.os_family, args.os_version, args.architecture)

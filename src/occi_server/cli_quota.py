@@ -78,7 +78,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
 
 def _open(config: Config, project: str) -> tuple[Any, str | None]:
     from occi_server.backends.local.backend import LocalBackend
-    from occi_server.bootstrap import cloud_catalogue
+    from occi_server.bootstrap import cloud_offer
     from occi_server.db.engine import make_engine
     from occi_server.db.migrate import upgrade
     from occi_server.identity.store import IdentityStore
@@ -86,5 +86,5 @@ def _open(config: Config, project: str) -> tuple[Any, str | None]:
     upgrade(config.database_url)
     engine = make_engine(config.database_url)
     found = IdentityStore(engine).find_project(project)
-    backend = LocalBackend(engine, cloud_catalogue(config.cloud), quotas=config.quotas.model_dump())
+    backend = LocalBackend(engine, cloud_offer(config.cloud), quotas=config.quotas.model_dump())
     return backend, found.id if found is not None else None

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from occi_server.backends.local import LocalBackend, default_catalogue
+from occi_server.backends.local import LocalBackend, default_offer
 from occi_server.config import Config
 from occi_server.db.engine import make_engine
 from occi_server.db.migrate import upgrade
@@ -26,7 +26,7 @@ def app_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[OcciAp
     upgrade(url)
     engine = make_engine(url)
     store = IdentityStore(engine)
-    yield OcciApp(Config(), LocalBackend(engine, default_catalogue()), LocalAuth(store)), store
+    yield OcciApp(Config(), LocalBackend(engine, default_offer()), LocalAuth(store)), store
     engine.dispose()
     databases.release(url)
 

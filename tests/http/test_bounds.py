@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from occi_server.backends.local import LocalBackend, credentials, default_catalogue
+from occi_server.backends.local import LocalBackend, credentials, default_offer
 from occi_server.config import Config, LimitsConfig
 from occi_server.db.engine import make_engine
 from occi_server.db.migrate import upgrade
@@ -128,7 +128,7 @@ def app(tmp_path: Path) -> Iterator[tuple[OcciApp, str]]:
     store = IdentityStore(engine)
     token = store.create_token("pwd", "u")
     config = Config(limits=LimitsConfig(max_action_members=50))
-    yield OcciApp(config, LocalBackend(engine, default_catalogue()), LocalAuth(store)), token
+    yield OcciApp(config, LocalBackend(engine, default_offer()), LocalAuth(store)), token
     engine.dispose()
 
 

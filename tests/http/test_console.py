@@ -10,7 +10,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from occi_server.backends.local import LocalBackend, default_catalogue
+from occi_server.backends.local import LocalBackend, default_offer
 from occi_server.config import Config
 from occi_server.db.engine import make_engine
 from occi_server.db.migrate import upgrade
@@ -87,7 +87,7 @@ def app(tmp_path: Path) -> Iterator[OcciApp]:
     engine = make_engine(url)
     store = IdentityStore(engine)
     store.create_user("demo", "bob", "pw")
-    yield OcciApp(Config(), LocalBackend(engine, default_catalogue()), LocalAuth(store))
+    yield OcciApp(Config(), LocalBackend(engine, default_offer()), LocalAuth(store))
     engine.dispose()
 
 
@@ -272,7 +272,7 @@ def test_without_auth_forms_still_need_csrf(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'none.sqlite'}"
     upgrade(url)
     engine = make_engine(url)
-    browser = Browser(OcciApp(Config(), LocalBackend(engine, default_catalogue()), NoAuth()))
+    browser = Browser(OcciApp(Config(), LocalBackend(engine, default_offer()), NoAuth()))
     assert "nothing to sign in to" in browser.page("/console/login")
     assert browser.send("POST", "/compute/", [("category", COMPUTE)]).status == 403
     assert create_vm(browser).startswith("/compute/")
@@ -307,7 +307,7 @@ def test_sign_out_is_offered_only_to_someone_signed_in(browser: Browser, tmp_pat
     url = f"sqlite:///{tmp_path / 'open.sqlite'}"
     upgrade(url)
     engine = make_engine(url)
-    open_console = Browser(OcciApp(Config(), LocalBackend(engine, default_catalogue()), NoAuth()))
+    open_console = Browser(OcciApp(Config(), LocalBackend(engine, default_offer()), NoAuth()))
     assert ">Sign out<" not in open_console.page("/compute/")  # --auth none: nobody signs in
     engine.dispose()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from occi_server.backends.local import LocalBackend, default_catalogue
+from occi_server.backends.local import LocalBackend, default_offer
 from occi_server.config import Config
 from occi_server.db.engine import make_engine
 from occi_server.db.migrate import upgrade
@@ -33,7 +33,7 @@ def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OcciApp]:
     store = IdentityStore(engine)
     store.create_user("demo", "bob", "pw")
     auth = LocalAuth(store) if request.param == "basic" else NoAuth()
-    yield OcciApp(Config(), LocalBackend(engine, default_catalogue()), auth)
+    yield OcciApp(Config(), LocalBackend(engine, default_offer()), auth)
     engine.dispose()
 
 
@@ -93,7 +93,7 @@ def test_console_sign_in_failures_are_throttled(tmp_path: Path) -> None:
     store = IdentityStore(engine)
     store.create_user("demo", "bob", "pw")
     auth = LocalAuth(store, gate=PasswordGate(store, failures=3, window=60))
-    browser = Browser(OcciApp(Config(), LocalBackend(engine, default_catalogue()), auth))
+    browser = Browser(OcciApp(Config(), LocalBackend(engine, default_offer()), auth))
     statuses = []
     for attempt in range(4):
         csrf = browser.csrf("/console/login")

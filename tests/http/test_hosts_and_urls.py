@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from occi_server.backends.local import LocalBackend, default_catalogue
+from occi_server.backends.local import LocalBackend, default_offer
 from occi_server.config import Config
 from occi_server.db.engine import make_engine
 from occi_server.db.migrate import upgrade
@@ -245,7 +245,7 @@ def app(tmp_path: Path) -> Iterator[tuple[OcciApp, str]]:
     engine = make_engine(url)
     store = IdentityStore(engine)
     token = store.create_token("cache", "u")
-    yield OcciApp(Config(), LocalBackend(engine, default_catalogue()), LocalAuth(store)), token
+    yield OcciApp(Config(), LocalBackend(engine, default_offer()), LocalAuth(store)), token
     engine.dispose()
 
 

@@ -10,7 +10,7 @@ from bench.consistency import check_engine
 from sqlalchemy import Connection, Engine, delete, insert, text, update
 
 from occi_server.backends.base import EntityDraft, LinkDraft
-from occi_server.backends.local import LocalBackend, default_catalogue
+from occi_server.backends.local import LocalBackend, default_offer
 from occi_server.categories import infrastructure as infra
 from occi_server.context import RequestContext
 from occi_server.db.engine import make_engine
@@ -32,8 +32,8 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def estate(engine: Engine) -> dict[str, str]:
     """A compute on a network (with an address) and an attached volume."""
-    backend = LocalBackend(engine, default_catalogue())
-    with backend.session(A) as s:
+    backend = LocalBackend(engine, default_offer())
+    with backend.open(A) as s:
         net = new_entity(
             s,
             EntityDraft(

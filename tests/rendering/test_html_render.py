@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from occi_server.backends.local import default_catalogue
+from occi_server.backends.local import default_offer
 from occi_server.backends.local.templates import flavor_mixin, os_mixin
 from occi_server.categories import infrastructure as infra
 from occi_server.categories import openstack
@@ -27,7 +27,7 @@ GROUP = Mixin(
 
 
 def categories() -> list[Category]:
-    cloud = default_catalogue()
+    cloud = default_offer()
     catalogue = Catalogue.for_backend(
         frozenset({*(k.type_id for k in infra.KINDS)}),
         frozenset(a.type_id for a in infra.ACTIONS),

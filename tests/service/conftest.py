@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from occi_server.backends.base import CloudSession
+from occi_server.backends.base import ProjectCloud
 from occi_server.context import RequestContext
 from occi_server.registry import Catalogue, Registry
 from occi_server.service.entities import Operation
@@ -28,7 +28,7 @@ def catalogue(backend: MemoryBackend) -> Catalogue:
     )
 
 
-def operation(backend: MemoryBackend, catalogue: Catalogue, session: CloudSession) -> Operation:
+def operation(backend: MemoryBackend, catalogue: Catalogue, session: ProjectCloud) -> Operation:
     registry = Registry(catalogue, [*session.provider_mixins(), *session.user_mixins()])
     return Operation(session, registry, BASE, max_attributes=16)
 
@@ -36,5 +36,5 @@ def operation(backend: MemoryBackend, catalogue: Catalogue, session: CloudSessio
 @pytest.fixture
 def op(backend: MemoryBackend, catalogue: Catalogue) -> Iterator[Operation]:
     """One request's operation; tests that need a fresh registry call `operation` again."""
-    with backend.session(ALICE) as session:
+    with backend.open(ALICE) as session:
         yield operation(backend, catalogue, session)

@@ -66,10 +66,10 @@ class MemoryBackend:
         return ()
 
     @contextmanager
-    def session(self, ctx: RequestContext, *, write: bool = True) -> Iterator[MemorySession]:
+    def open(self, ctx: RequestContext, *, write: bool = True) -> Iterator[MemoryProjectCloud]:
         del write
         self.sessions_opened += 1
-        yield MemorySession(self.projects.setdefault(ctx.project_id, Project()), self._ids)
+        yield MemoryProjectCloud(self.projects.setdefault(ctx.project_id, Project()), self._ids)
 
     def start(self) -> None:
         """Nothing runs in the background."""
@@ -81,7 +81,7 @@ class MemoryBackend:
         self.projects.clear()
 
 
-class MemorySession:
+class MemoryProjectCloud:
     def __init__(self, project: Project, ids: Iterator[int]) -> None:
         self.project = project
         self._ids = ids

@@ -130,7 +130,7 @@ class DiskAccess(Protocol):
         """A compute's disks: the root disk, then its storages in link order."""
 
 
-class CloudSession(Protocol):
+class ProjectCloud(Protocol):
     """Operations on behalf of one caller; on the local backend, one database transaction."""
 
     def provider_mixins(self) -> Sequence[Mixin]:
@@ -187,9 +187,9 @@ class Backend(Protocol):
     def kind_extensions(self) -> Sequence[KindExtension]:
         """Actions and attributes it adds to standard kinds (the walkthrough's instance actions)."""
 
-    def session(
+    def open(
         self, ctx: RequestContext, *, write: bool = True
-    ) -> AbstractContextManager[CloudSession]:
+    ) -> AbstractContextManager[ProjectCloud]:
         """A session; `write=False` promises only reads (lets SQLite readers run in parallel)."""
 
     def start(self) -> None:

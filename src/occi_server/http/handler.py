@@ -147,7 +147,7 @@ class Engine:
     def _dispatch(
         self, request: HttpRequest, ctx: RequestContext, renderer: Renderer, occi: OcciRequest
     ) -> HttpResponse:
-        with self.backend.session(ctx, write=request.method not in READS) as session:
+        with self.backend.open(ctx, write=request.method not in READS) as session:
             version = session.catalogue_version()
             registry = self.cache.registry(
                 ctx.project_id,

@@ -152,7 +152,7 @@ def remove_mixin_members(call: Call) -> HttpResponse:
         everyone = collections.build_query(
             op, mixin, OcciRequest(), {}, call.shared.limits.max_page_size
         )
-        paths = op.session.list_locations(everyone)
+        paths = op.cloud.list_locations(everyone)
     collections.dissociate(op, mixin, paths)
     return _members(call, mixin)
 
@@ -191,7 +191,7 @@ def post_to_entity(call: Call) -> HttpResponse:
         return HttpResponse(202, call.renderer.created(outcome.location), headers)
     if isinstance(outcome, Category):
         return HttpResponse(200, call.renderer.categories([outcome]))
-    return _entity(call, outcome if isinstance(outcome, Entity) else op.session.get_entity(path))
+    return _entity(call, outcome if isinstance(outcome, Entity) else op.cloud.get_entity(path))
 
 
 ROUTES: dict[Target, dict[str, Handler]] = {
@@ -243,9 +243,9 @@ def _listing(
     )
     if getattr(renderer, "wants_entities", False):
         secrets = call.shared.catalogue.secret_attributes
-        found = [_hide_secrets(e, secrets) for e in op.session.list_entities(q)]
+        found = [_hide_secrets(e, secrets) for e in op.cloud.list_entities(q)]
         return HttpResponse(200, renderer.entities(found))
-    return HttpResponse(200, renderer.locations(op.session.list_locations(q)))
+    return HttpResponse(200, renderer.locations(op.cloud.list_locations(q)))
 
 
 def _members(call: Call, mixin: Mixin) -> HttpResponse:

@@ -27,14 +27,14 @@ def invoke(
     request: OcciRequest,
     hooks: Mapping[str, Hook] | None = None,
 ) -> ActionOutcome:
-    entity = op.session.get_entity(location)
+    entity = op.cloud.get_entity(location)
     action = _resolve(op, entity, term, request)
     hook = (hooks or {}).get(action.type_id)
     if hook is not None:
         return hook(op, location, action.type_id)
     if action.type_id in HOOKED:
         raise NotImplementedByServer(f"action {action.term} is not available on this server")
-    return op.session.invoke_action(location, action.type_id, _parameters(action, request))
+    return op.cloud.invoke_action(location, action.type_id, _parameters(action, request))
 
 
 def invoke_on_collection(
@@ -47,7 +47,7 @@ def invoke_on_collection(
 ) -> int:
     """Run the action on every member; the session's transaction makes it all or nothing.
     More than `most` members is a 413 (the query asks for one more than that)."""
-    members = op.session.list_entities(query)
+    members = op.cloud.list_entities(query)
     if most is not None and len(members) > most:
         raise PayloadTooLarge(
             f"?action={term[:40]} on {collection.location}: more than {most} members "
@@ -57,7 +57,7 @@ def invoke_on_collection(
     for entity in members:
         action = _resolve(op, entity, term, request, collection=collection)
         try:
-            op.session.invoke_action(entity.location, action.type_id, _parameters(action, request))
+            op.cloud.invoke_action(entity.location, action.type_id, _parameters(action, request))
         except Forbidden:
             continue  # a provider resource (the shared public network): not the caller's
         count += 1

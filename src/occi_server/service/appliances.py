@@ -23,12 +23,12 @@ from typing import Any
 from occi_server.backends.base import (
     Accepted,
     Backend,
-    CloudSession,
     DiskAccess,
     DiskFile,
     EntityDraft,
     EntityQuery,
     LinkDraft,
+    ProjectCloud,
 )
 from occi_server.categories import infrastructure as infra
 from occi_server.config import OvfConfig
@@ -151,7 +151,7 @@ class Appliances:
     # -- export -------------------------------------------------------------------------------
     def export(self, op: Operation, location: str, action: str) -> Accepted:
         """Start exporting the compute at `location` (the action checks its state first)."""
-        session = op.session
+        session = op.cloud
         if not isinstance(session, DiskAccess):
             raise NotImplementedByServer("this cloud does not export computes")
         session.invoke_action(location, action, {})  # the lifecycle: 409 unless stopped
@@ -259,24 +259,24 @@ def _create(
     transaction (copying gigabytes must not hold the writer's turn), then one transaction for
     every entity: all of it or nothing."""
     ids = [str(uuid.uuid4()) for _ in raws]
-    with backend.session(ctx, write=False) as session:
+    with backend.open(ctx, write=False) as session:
         if not isinstance(session, DiskAccess):
             raise NotImplementedByServer("this cloud does not import OVF packages")
         for storage_id, raw in zip(ids, raws, strict=True):
             session.place_storage(storage_id, raw)
             raw.unlink()
     try:
-        with backend.session(ctx, write=True) as session:
+        with backend.open(ctx, write=True) as session:
             return _entities(session, appliance, ids)
     except BaseException:
-        with backend.session(ctx, write=False) as session:
+        with backend.open(ctx, write=False) as session:
             assert isinstance(session, DiskAccess)
             for storage_id in ids:
                 session.discard_storage(storage_id)
         raise
 
 
-def _entities(session: CloudSession, appliance: envelope.Appliance, ids: list[str]) -> list[str]:
+def _entities(session: ProjectCloud, appliance: envelope.Appliance, ids: list[str]) -> list[str]:
     made: list[str] = []
     links = []
     for number, (disk, storage_id) in enumerate(zip(appliance.disks, ids, strict=True)):
@@ -327,7 +327,7 @@ def environment(appliance: envelope.Appliance) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _network(session: CloudSession, name: str, made: list[str]) -> str:
+def _network(session: ProjectCloud, name: str, made: list[str]) -> str:
     """The project's network of that title, or a new one."""
     found = session.list_locations(
         EntityQuery(kinds=(infra.NETWORK,), attributes={"occi.core.title": name}, limit=1)

@@ -80,9 +80,9 @@ def delete_all(op: Operation, query: EntityQuery) -> int:
     are members the caller may not delete (provider resources such as the shared public
     network, which refuse with 403 before changing anything)."""
     deleted = 0
-    for location in op.session.list_locations(query):
+    for location in op.cloud.list_locations(query):
         try:
-            op.session.delete_entity(location)
+            op.cloud.delete_entity(location)
         except (NotFound, Forbidden):
             continue
         deleted += 1
@@ -106,26 +106,26 @@ def associate(op: Operation, mixin: Mixin, paths: list[str]) -> None:
         if mixin.type_id in entity.mixins:
             continue
         _check_applies(op, mixin, entity)
-        op.session.update_entity(path, EntityChanges(add_mixins=[mixin]))
+        op.cloud.update_entity(path, EntityChanges(add_mixins=[mixin]))
 
 
 def dissociate(op: Operation, mixin: Mixin, paths: list[str]) -> None:
     for path in paths:
         entity = _member(op, path)
         if mixin.type_id in entity.mixins:
-            op.session.update_entity(path, EntityChanges(remove_mixins=[mixin]))
+            op.cloud.update_entity(path, EntityChanges(remove_mixins=[mixin]))
 
 
 def replace_members(op: Operation, mixin: Mixin, paths: list[str]) -> None:
     """PUT on a mixin collection: exactly `paths` carry the mixin afterwards."""
-    current = op.session.list_locations(EntityQuery(mixins=(mixin.type_id,)))
+    current = op.cloud.list_locations(EntityQuery(mixins=(mixin.type_id,)))
     dissociate(op, mixin, [p for p in current if p not in paths])
     associate(op, mixin, [p for p in paths if p not in current])
 
 
 def _member(op: Operation, path: str) -> Entity:
     try:
-        return op.session.get_entity(path)
+        return op.cloud.get_entity(path)
     except NotFound:
         raise BadRequest(f"X-OCCI-Location {path}: no such entity") from None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from occi_server.backends.base import CloudSession, EntityChanges, EntityDraft
+from occi_server.backends.base import EntityChanges, EntityDraft, ProjectCloud
 from occi_server.categories import core
 from occi_server.errors import BadRequest, NotFound, PreconditionFailed
 from occi_server.model import Entity, Kind, Link, Mixin
@@ -16,9 +16,9 @@ from occi_server.service.urls import check_new_location, to_path
 
 @dataclass(slots=True)
 class Operation:
-    """What every service call needs: the caller's cloud session and registry."""
+    """What every service call needs: the caller's cloud and registry."""
 
-    session: CloudSession
+    cloud: ProjectCloud
     registry: Registry
     base_url: str
     max_attributes: int = 256
@@ -83,7 +83,7 @@ def create(
             for ref in request.links
             if not ref.is_action_link
         ]
-    return op.session.create_entity(draft)
+    return op.cloud.create_entity(draft)
 
 
 def _check_chosen_location(registry: Registry, kind: Kind, location: str) -> None:
@@ -100,13 +100,13 @@ def _check_chosen_location(registry: Registry, kind: Kind, location: str) -> Non
 
 
 def read(op: Operation, location: str) -> Entity:
-    return op.session.get_entity(location)
+    return op.cloud.get_entity(location)
 
 
 def console_log(op: Operation, location: str) -> str:
     """The serial console log of the compute at `location` (its last 64 KiB), where the
     cloud keeps one; 404 for any other entity or a cloud that keeps none."""
-    reader = getattr(op.session, "console_log", None)
+    reader = getattr(op.cloud, "console_log", None)
     if reader is None:
         raise NotFound(f"this cloud keeps no console log of {location}")
     text: str = reader(location)
@@ -115,7 +115,7 @@ def console_log(op: Operation, location: str) -> str:
 
 def update(op: Operation, location: str, request: OcciRequest, expected: IfMatch = None) -> Entity:
     """Partial update (POST): add mixins, set attributes, add links."""
-    current = op.session.get_entity(location)
+    current = op.cloud.get_entity(location)
     check_version(current, expected)
     kind, mixins = _entity_categories(op.registry, current)
     new_kinds, new_mixins = validation.split_categories(op.registry, request.categories)
@@ -138,7 +138,7 @@ def update(op: Operation, location: str, request: OcciRequest, expected: IfMatch
             for ref in request.links
             if not ref.is_action_link
         ]
-    return op.session.update_entity(location, changes)
+    return op.cloud.update_entity(location, changes)
 
 
 def put(
@@ -147,7 +147,7 @@ def put(
     """PUT at a location: a full update of the entity there (the entity), or a creation (its
     location). If-Match holds only for an entity that exists."""
     try:
-        current = op.session.get_entity(location)
+        current = op.cloud.get_entity(location)
     except NotFound:
         if expected is not None:
             raise PreconditionFailed(f"If-Match: there is no entity at {location}") from None
@@ -199,13 +199,13 @@ def replace(op: Operation, current: Entity, request: OcciRequest) -> Entity:
     )
     if isinstance(current, Link):
         _link_endpoint_changes(op, current, request, changes)
-    return op.session.update_entity(location, changes)
+    return op.cloud.update_entity(location, changes)
 
 
 def delete(op: Operation, location: str, expected: IfMatch = None) -> None:
     if expected is not None:
-        check_version(op.session.get_entity(location), expected)
-    op.session.delete_entity(location)
+        check_version(op.cloud.get_entity(location), expected)
+    op.cloud.delete_entity(location)
 
 
 def _entity_categories(registry: Registry, entity: Entity) -> tuple[Kind, list[Mixin]]:

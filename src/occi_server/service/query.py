@@ -48,7 +48,7 @@ def add_user_mixins(op: Operation, request: OcciRequest) -> list[Mixin]:
     for ref in request.categories:
         mixin = _user_mixin(op, ref)
         if mixin is not None:
-            op.session.create_user_mixin(mixin)
+            op.cloud.create_user_mixin(mixin)
             created.append(mixin)
     return created
 
@@ -111,4 +111,4 @@ def delete_user_mixins(op: Operation, request: OcciRequest) -> None:
             raise NotFound(f"Category {ref.type_id}: unknown category")
         if not isinstance(category, Mixin) or not category.user_defined:
             raise Forbidden(f"Category {ref.type_id}: provider categories cannot be deleted")
-        op.session.delete_user_mixin(category)
+        op.cloud.delete_user_mixin(category)

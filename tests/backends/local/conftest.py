@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from occi_server.backends.base import CloudSession, EntityDraft, LinkDraft
-from occi_server.backends.local import LocalBackend, default_catalogue
+from occi_server.backends.base import EntityDraft, LinkDraft, ProjectCloud
+from occi_server.backends.local import LocalBackend, default_offer
 from occi_server.categories import core
 from occi_server.categories import infrastructure as infra
 from occi_server.context import RequestContext
@@ -51,10 +51,10 @@ def hypervisor(store: FileStore) -> SimulatedHypervisor:
 
 @pytest.fixture
 def backend(engine: Engine, hypervisor: SimulatedHypervisor, store: FileStore) -> LocalBackend:
-    return LocalBackend(engine, default_catalogue(), Drivers(hypervisor, store))
+    return LocalBackend(engine, default_offer(), Drivers(hypervisor, store))
 
 
-def template(session: CloudSession, term: str) -> Mixin:
+def template(session: ProjectCloud, term: str) -> Mixin:
     for mixin in session.provider_mixins():
         if mixin.term == term:
             return mixin
@@ -123,6 +123,6 @@ def as_link(entity: object) -> Link:
     return entity
 
 
-def new_entity(session: CloudSession, draft: EntityDraft) -> Entity:
+def new_entity(session: ProjectCloud, draft: EntityDraft) -> Entity:
     """Create, then read back (a create answers only the new entity's location)."""
     return session.get_entity(session.create_entity(draft))

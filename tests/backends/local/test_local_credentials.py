@@ -45,9 +45,9 @@ def _database_text(engine: Engine) -> str:
 def test_a_password_given_at_creation_is_stored_hashed_and_never_returned(
     backend: LocalBackend, engine: Engine
 ) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = new_entity(s, compute(**{PWD: "s3cret-at-boot"}))
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         again = s.get_entity(vm.location)
     assert PWD not in vm.attributes and PWD not in again.attributes
     stored = _stored_hash(engine, vm.location)
@@ -56,7 +56,7 @@ def test_a_password_given_at_creation_is_stored_hashed_and_never_returned(
 
 
 def test_chg_pwd_replaces_the_hash(backend: LocalBackend, engine: Engine) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = new_entity(s, compute(**{PWD: "old"}))
         changed = s.invoke_action(vm.location, CHG_PWD, {PWD: "new_pass"})
     assert changed is not None and PWD not in changed.attributes
@@ -69,7 +69,7 @@ def test_chg_pwd_replaces_the_hash(backend: LocalBackend, engine: Engine) -> Non
 def test_a_password_set_by_partial_update_is_hashed_too(
     backend: LocalBackend, engine: Engine
 ) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = new_entity(s, compute())
         updated = s.update_entity(vm.location, EntityChanges(set_attributes={PWD: "via-post"}))
     assert PWD not in updated.attributes
@@ -77,7 +77,7 @@ def test_a_password_set_by_partial_update_is_hashed_too(
 
 
 def test_chg_pwd_needs_a_running_compute(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = new_entity(s, compute())
         stopped = s.invoke_action(vm.location, STOP, {})
         assert stopped is not None and CHG_PWD not in stopped.actions
@@ -86,7 +86,7 @@ def test_chg_pwd_needs_a_running_compute(backend: LocalBackend) -> None:
 
 
 def test_create_image_makes_an_os_template_of_the_project(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = new_entity(s, compute(template(s, "SmartOS")))
         image = s.invoke_action(
             vm.location, CREATE_IMAGE, {"org.openstack.snapshot.image_name": "awesome_ware"}
@@ -94,21 +94,21 @@ def test_create_image_makes_an_os_template_of_the_project(backend: LocalBackend)
     assert isinstance(image, Mixin)
     assert image.type_id == OS_SCHEME + "awesome_ware"
     assert image.location == "/mixin/os_tpl/awesome_ware/"
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         assert image in s.provider_mixins()
         clone = new_entity(s, compute(image))
         assert clone.attributes["org.openstack.image.os_family"] == "smartos"
         assert "awesome_ware" in s.get_entity(vm.location).attributes["occi.compute.state.message"]
-    with backend.session(B) as s:
+    with backend.open(B) as s:
         assert image not in s.provider_mixins()
 
 
 @pytest.mark.parametrize("name", ["awesome_ware", "SmartOS", "cirros-0.3.0-x86_64-uec"])
 def test_create_image_with_a_name_in_use_is_a_conflict(backend: LocalBackend, name: str) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = new_entity(s, compute())
         s.invoke_action(vm.location, CREATE_IMAGE, {openstack.IMAGE_NAME: "awesome_ware"})
-    with backend.session(A) as s, pytest.raises(Conflict, match="already exists"):
+    with backend.open(A) as s, pytest.raises(Conflict, match="already exists"):
         s.invoke_action(vm.location, CREATE_IMAGE, {openstack.IMAGE_NAME: name})
 
 
@@ -120,9 +120,9 @@ def test_keys_and_user_data_are_stored_and_rendered_back(backend: LocalBackend) 
         "occi.credentials.ssh.publickey": "ssh-ed25519 AAAA alice@laptop",
     }
     mixins = [openstack.PUBLIC_KEY_MIXIN, openstack.OS_USER_DATA_MIXIN, infra.SSH_KEY_MIXIN]
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = new_entity(s, compute(*mixins, **values))
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         again = s.get_entity(vm.location)
     for name, value in values.items():
         assert again.attributes[name] == value
@@ -130,16 +130,16 @@ def test_keys_and_user_data_are_stored_and_rendered_back(backend: LocalBackend) 
 
 
 def test_occi_user_data_alone_is_kept(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = new_entity(s, compute(infra.USER_DATA_MIXIN, **{"occi.compute.userdata": "abc"}))
     assert vm.attributes["occi.compute.userdata"] == "abc"
 
 
 def test_openstack_and_occi_user_data_together_are_a_conflict(backend: LocalBackend) -> None:
     both = {"org.openstack.compute.user_data": "b3M=", "occi.compute.userdata": "b2NjaQ=="}
-    with backend.session(A) as s, pytest.raises(Conflict, match="user data"):
+    with backend.open(A) as s, pytest.raises(Conflict, match="user data"):
         new_entity(s, compute(openstack.OS_USER_DATA_MIXIN, infra.USER_DATA_MIXIN, **both))
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = new_entity(
             s, compute(openstack.OS_USER_DATA_MIXIN, **{"org.openstack.compute.user_data": "b3M="})
         )
@@ -154,7 +154,7 @@ def test_openstack_and_occi_user_data_together_are_a_conflict(backend: LocalBack
 
 
 def test_an_empty_password_is_refused(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = new_entity(s, compute())
         with pytest.raises(BadRequest, match=PWD):
             s.invoke_action(vm.location, CHG_PWD, {PWD: ""})

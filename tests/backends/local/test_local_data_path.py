@@ -31,16 +31,16 @@ def _meanwhile(work: object) -> None:
 
 
 def test_a_read_only_request_sees_one_snapshot(backend: LocalBackend) -> None:
-    with backend.session(A) as session:
+    with backend.open(A) as session:
         vm = new_entity(session, compute()).location
 
     def change() -> None:
-        with backend.session(A) as other:
+        with backend.open(A) as other:
             other.create_user_mixin(TAG)
             new_entity(other, storage(1.0))
             other.update_entity(vm, EntityChanges(set_attributes={"occi.core.title": "new"}))
 
-    with backend.session(A, write=False) as session:
+    with backend.open(A, write=False) as session:
         version = session.catalogue_version()  # the request's first read: its snapshot
         _meanwhile(change)
         # Tables read by different code (user mixins, entities, listings) agree with it.
@@ -51,14 +51,14 @@ def test_a_read_only_request_sees_one_snapshot(backend: LocalBackend) -> None:
             loc for loc in session.list_locations(EntityQuery())
         ]
         assert session.catalogue_version() == version
-    with backend.session(A, write=False) as session:
+    with backend.open(A, write=False) as session:
         assert session.catalogue_version() != version
         assert session.user_mixins() == [TAG]
         assert session.get_entity(vm).attributes["occi.core.title"] == "new"
 
 
 def test_a_write_request_sees_its_own_changes_everywhere(backend: LocalBackend) -> None:
-    with backend.session(A) as session:
+    with backend.open(A) as session:
         session.create_user_mixin(TAG)
         vm = new_entity(session, compute(TAG)).location
         assert session.user_mixins() == [TAG]

@@ -5,13 +5,13 @@ import threading
 import pytest
 from sqlalchemy import Engine
 
-from occi_server.backends.base import CloudSession, EntityChanges, EntityQuery
+from occi_server.backends.base import EntityChanges, EntityQuery, ProjectCloud
 from occi_server.backends.local import (
-    CloudCatalogue,
+    CloudOffer,
     FloatingPool,
     LocalBackend,
     NetworkSpec,
-    default_catalogue,
+    default_offer,
 )
 from occi_server.categories import infrastructure as infra
 from occi_server.categories import openstack
@@ -26,7 +26,7 @@ ADDRESS = "occi.networkinterface.address"
 NOVA_POOL = openstack.FLOATING_POOL_SCHEME + "nova"
 
 
-def _alloc(s: CloudSession, location: str, pool: str | None = "nova") -> Entity:
+def _alloc(s: ProjectCloud, location: str, pool: str | None = "nova") -> Entity:
     params = {} if pool is None else {openstack.FLOATING_POOL: pool}
     result = s.invoke_action(location, ALLOC, params)
     assert isinstance(result, Entity)
@@ -42,8 +42,8 @@ def _floating_links(entity: Entity) -> list[Link]:
 
 
 def _tiny_backend(engine: Engine) -> LocalBackend:
-    base = default_catalogue()
-    cloud = CloudCatalogue(
+    base = default_offer()
+    cloud = CloudOffer(
         flavors=base.flavors,
         images=base.images,
         floating_pools=(FloatingPool("tiny", "10.99.0.0/30"),),
@@ -57,7 +57,7 @@ def _tiny_backend(engine: Engine) -> LocalBackend:
 def test_alloc_float_ip_shows_the_address_and_a_link_to_the_public_network(
     backend: LocalBackend,
 ) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = new_entity(s, compute())
         assert DEALLOC not in vm.actions and ALLOC in vm.actions
         got = _alloc(s, vm.location)
@@ -69,14 +69,14 @@ def test_alloc_float_ip_shows_the_address_and_a_link_to_the_public_network(
     assert link.attributes[ADDRESS] == address
     assert NOVA_POOL in got.mixins
     assert DEALLOC in got.actions
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         assert s.get_entity(vm.location).attributes[FIP] == address
 
 
 def test_the_pool_defaults_to_the_first_and_an_unknown_pool_names_the_parameter(
     backend: LocalBackend,
 ) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = new_entity(s, compute())
         assert FIP in _alloc(s, vm.location, pool=None).attributes
         with pytest.raises(BadRequest, match=r"org\.openstack\.network\.floating\.pool"):
@@ -84,7 +84,7 @@ def test_the_pool_defaults_to_the_first_and_an_unknown_pool_names_the_parameter(
 
 
 def test_a_compute_holds_several_and_releases_one_by_address(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = new_entity(s, compute())
         first = _alloc(s, vm.location).attributes[FIP]
         both = _alloc(s, vm.location)
@@ -98,7 +98,7 @@ def test_a_compute_holds_several_and_releases_one_by_address(backend: LocalBacke
 
 
 def test_dealloc_without_address_releases_the_last_allocated(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = new_entity(s, compute())
         first = _alloc(s, vm.location).attributes[FIP]
         _alloc(s, vm.location)
@@ -113,7 +113,7 @@ def test_dealloc_without_address_releases_the_last_allocated(backend: LocalBacke
 
 
 def test_dealloc_errors_name_the_problem(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = new_entity(s, compute())
         with pytest.raises(Conflict, match="holds no floating IP"):
             s.invoke_action(vm.location, DEALLOC, {})
@@ -124,7 +124,7 @@ def test_dealloc_errors_name_the_problem(backend: LocalBackend) -> None:
 
 def test_a_released_address_returns_to_the_pool(engine: Engine) -> None:
     backend = _tiny_backend(engine)
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = new_entity(s, compute())
         address = _alloc(s, vm.location, "tiny").attributes[FIP]
         s.invoke_action(vm.location, DEALLOC, {})
@@ -134,10 +134,10 @@ def test_a_released_address_returns_to_the_pool(engine: Engine) -> None:
 
 def test_an_exhausted_pool_is_a_conflict(engine: Engine) -> None:
     backend = _tiny_backend(engine)  # a /30: .1 is the gateway, .2 the only floating IP
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = new_entity(s, compute())
         assert _alloc(s, vm.location, "tiny").attributes[FIP] == "10.99.0.2"
-    with backend.session(B) as s:
+    with backend.open(B) as s:
         other = new_entity(s, compute())
         with pytest.raises(Conflict, match="tiny"):
             _alloc(s, other.location, "tiny")
@@ -147,14 +147,14 @@ def test_a_failed_allocation_leaves_no_interface_behind(engine: Engine) -> None:
     """The interface is written inside a savepoint of the transaction (Transaction.savepoint):
     rolling it back takes the interface away, and the rest of the transaction still commits."""
     backend = _tiny_backend(engine)
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         _alloc(s, new_entity(s, compute()).location, "tiny")  # the pool's only address
-    with backend.session(B) as s:
+    with backend.open(B) as s:
         other = new_entity(s, compute()).location
         with pytest.raises(Conflict, match="tiny"):
             _alloc(s, other, "tiny")
         assert as_resource(s.get_entity(other)).links == []
-    with backend.session(B) as s:
+    with backend.open(B) as s:
         assert as_resource(s.get_entity(other)).links == []
         assert s.list_locations(EntityQuery(kinds=(infra.NETWORKINTERFACE,))) == []
 
@@ -162,7 +162,7 @@ def test_a_failed_allocation_leaves_no_interface_behind(engine: Engine) -> None:
 def test_floating_ips_and_public_interfaces_never_share_an_address(backend: LocalBackend) -> None:
     seen: list[str] = []
     for ctx in (A, B):
-        with backend.session(ctx) as s:
+        with backend.open(ctx) as s:
             vm = new_entity(s, compute())
             nic = new_entity(s, interface(vm.location, "/network/public"))
             seen.append(nic.attributes[ADDRESS])
@@ -174,14 +174,14 @@ def test_floating_ips_and_public_interfaces_never_share_an_address(backend: Loca
 
 
 def test_concurrent_allocations_never_get_the_same_address(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vms = [new_entity(s, compute()).location for _ in range(8)]
     given: list[str] = []
     errors: list[BaseException] = []
 
     def alloc(vm: str) -> None:
         try:
-            with backend.session(A) as s:
+            with backend.open(A) as s:
                 given.append(_alloc(s, vm).attributes[FIP])
         except BaseException as error:  # reported below
             errors.append(error)
@@ -197,7 +197,7 @@ def test_concurrent_allocations_never_get_the_same_address(backend: LocalBackend
 
 def test_deleting_the_compute_releases_its_floating_ips(engine: Engine) -> None:
     backend = _tiny_backend(engine)
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = new_entity(s, compute())
         link = _floating_links(_alloc(s, vm.location, "tiny"))[0]
         s.delete_entity(vm.location)
@@ -208,7 +208,7 @@ def test_deleting_the_compute_releases_its_floating_ips(engine: Engine) -> None:
 
 
 def test_deleting_the_floating_link_itself_releases_the_address(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = new_entity(s, compute())
         link = _floating_links(_alloc(s, vm.location))[0]
         s.delete_entity(link.location)
@@ -218,19 +218,19 @@ def test_deleting_the_floating_link_itself_releases_the_address(backend: LocalBa
 
 
 def test_a_floating_address_cannot_be_edited_on_its_link(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = new_entity(s, compute())
         link = _floating_links(_alloc(s, vm.location))[0]
         with pytest.raises(BadRequest, match="floating"):
             s.update_entity(link.location, EntityChanges(set_attributes={ADDRESS: "172.24.4.200"}))
 
 
-def _pool(s: CloudSession) -> Mixin:
+def _pool(s: ProjectCloud) -> Mixin:
     return next(m for m in s.provider_mixins() if m.type_id == NOVA_POOL)
 
 
 def test_carrying_a_pool_mixin_means_holding_an_address_from_it(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         pool = _pool(s)
         born = new_entity(s, compute(pool))
         assert FIP in born.attributes and len(_floating_links(born)) == 1

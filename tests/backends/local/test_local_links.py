@@ -28,12 +28,12 @@ ADDRESS = "occi.networkinterface.address"
 
 
 def test_a_storagelink_attaches_a_volume_and_shows_on_the_compute(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm, volume = new_entity(s, compute()), new_entity(s, storage())
         attached = new_entity(s, storagelink(vm.location, volume.location))
     assert attached.attributes["occi.storagelink.state"] == "active"
     assert attached.location.startswith("/storage/link/")
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         links = as_resource(s.get_entity(vm.location)).links
         got = s.get_entity(attached.location)
     assert [(ln.location, ln.target, ln.target_kind) for ln in links] == [
@@ -44,7 +44,7 @@ def test_a_storagelink_attaches_a_volume_and_shows_on_the_compute(backend: Local
 
 def test_a_storagelink_without_device_gets_the_next_free_one(backend: LocalBackend) -> None:
     # GFD.224: the device id is "as defined by the OCCI service provider"; pOCCI sends none.
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = new_entity(s, compute())
         first, second = new_entity(s, storage()), new_entity(s, storage())
         new_entity(s, link(infra.STORAGELINK_KIND, vm.location, first.location))
@@ -52,7 +52,7 @@ def test_a_storagelink_without_device_gets_the_next_free_one(backend: LocalBacke
         third = new_entity(s, storage())
         chosen = new_entity(s, link(infra.STORAGELINK_KIND, vm.location, third.location))
     assert chosen.attributes["occi.storagelink.deviceid"] == "/dev/vdc"
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         devices = [
             ln.attributes["occi.storagelink.deviceid"]
             for ln in as_resource(s.get_entity(vm.location)).links
@@ -61,7 +61,7 @@ def test_a_storagelink_without_device_gets_the_next_free_one(backend: LocalBacke
 
 
 def test_a_volume_can_be_attached_only_once(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         one, two = new_entity(s, compute()), new_entity(s, compute())
         volume = new_entity(s, storage())
         new_entity(s, storagelink(one.location, volume.location))
@@ -84,14 +84,14 @@ def test_a_volume_can_be_attached_only_once(backend: LocalBackend) -> None:
 def test_links_need_existing_ends_of_the_right_kind(
     backend: LocalBackend, make: Callable[[str, str], EntityDraft], attribute: str
 ) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm, volume = new_entity(s, compute()), new_entity(s, storage())
         with pytest.raises(BadRequest, match=attribute):
             new_entity(s, make(vm.location, volume.location))
 
 
 def test_a_generic_link_may_point_outside_the_service(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = new_entity(s, compute())
         external = new_entity(s, plain_link(vm.location, "https://other.example/r/1"))
         local = new_entity(s, plain_link(vm.location, "http://127.0.0.1:8787" + vm.location))
@@ -100,7 +100,7 @@ def test_a_generic_link_may_point_outside_the_service(backend: LocalBackend) -> 
 
 
 def test_interfaces_get_names_and_unique_locally_administered_macs(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm, net = new_entity(s, compute()), new_entity(s, network())
         first = new_entity(s, interface(vm.location, net.location))
         second = new_entity(s, interface(vm.location, net.location))
@@ -122,36 +122,36 @@ def test_interfaces_get_names_and_unique_locally_administered_macs(backend: Loca
 def test_an_ip_network_hands_out_distinct_addresses_until_exhausted(
     backend: LocalBackend,
 ) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm, net = new_entity(s, compute()), new_entity(s, network("10.0.0.0/29"))
     assert net.attributes["occi.network.gateway"] == "10.0.0.1"
     given = []
     for _ in range(5):  # 6 hosts, one of them the gateway
-        with backend.session(A) as s:
+        with backend.open(A) as s:
             nic = new_entity(s, interface(vm.location, net.location))
         assert infra.IPNETWORKINTERFACE in nic.mixins
         assert nic.attributes["occi.networkinterface.gateway"] == "10.0.0.1"
         given.append(nic.attributes[ADDRESS])
     assert len(set(given)) == 5 and "10.0.0.1" not in given
     assert all(ipaddress.ip_address(a) in ipaddress.ip_network("10.0.0.0/29") for a in given)
-    with backend.session(A) as s, pytest.raises(Conflict, match="no free address"):
+    with backend.open(A) as s, pytest.raises(Conflict, match="no free address"):
         new_entity(s, interface(vm.location, net.location))
 
 
 def test_deleting_an_interface_returns_its_address(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm, net = new_entity(s, compute()), new_entity(s, network("10.0.0.0/30"))
         nic = new_entity(s, interface(vm.location, net.location))
         with pytest.raises(Conflict):
             new_entity(s, interface(vm.location, net.location))
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         s.delete_entity(nic.location)
         again = new_entity(s, interface(vm.location, net.location))
     assert again.attributes[ADDRESS] == nic.attributes[ADDRESS]
 
 
 def test_a_requested_address_must_be_inside_and_free(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm, net = new_entity(s, compute()), new_entity(s, network("192.168.5.0/24"))
         fixed = new_entity(s, interface(vm.location, net.location, **{ADDRESS: "192.168.5.77"}))
         assert fixed.attributes[ADDRESS] == "192.168.5.77"
@@ -165,12 +165,12 @@ def test_a_requested_address_must_be_inside_and_free(backend: LocalBackend) -> N
 
 
 def test_deleting_a_resource_takes_links_from_and_to_it(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm, volume = new_entity(s, compute()), new_entity(s, storage())
         net = new_entity(s, network("10.9.0.0/24"))
         attached = new_entity(s, storagelink(vm.location, volume.location))
         nic = new_entity(s, interface(vm.location, net.location))
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         s.delete_entity(volume.location)
         assert as_resource(s.get_entity(vm.location)).links[0].location == nic.location
         with pytest.raises(NotFound):
@@ -184,7 +184,7 @@ def test_deleting_a_resource_takes_links_from_and_to_it(backend: LocalBackend) -
 
 
 def test_deleting_a_network_deletes_its_interfaces(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm, net = new_entity(s, compute()), new_entity(s, network("10.9.0.0/24"))
         new_entity(s, interface(vm.location, net.location))
         s.delete_entity(net.location)
@@ -192,7 +192,7 @@ def test_deleting_a_network_deletes_its_interfaces(backend: LocalBackend) -> Non
 
 
 def test_inline_links_are_created_with_the_resource(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         net = new_entity(s, network("10.7.0.0/24"))
         volume = new_entity(s, storage())
         vm = new_entity(
@@ -215,16 +215,16 @@ def test_inline_links_are_created_with_the_resource(backend: LocalBackend) -> No
 
 
 def test_a_failed_inline_link_leaves_no_resource_behind(backend: LocalBackend) -> None:
-    with pytest.raises(BadRequest), backend.session(A) as s:
+    with pytest.raises(BadRequest), backend.open(A) as s:
         new_entity(s, compute(links=[inline(infra.STORAGELINK_KIND, "/storage/missing")]))
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         assert s.list_locations(_compute_query()) == []
 
 
 def test_every_project_sees_the_public_network_and_cannot_delete_it(
     backend: LocalBackend,
 ) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         public = s.get_entity("/network/public")
         assert public.attributes["occi.network.address"] == "172.24.4.0/24"
         vm = new_entity(s, compute())

@@ -3,7 +3,7 @@
 from alembic import command
 from sqlalchemy import inspect
 
-from occi_server.backends.local import LocalBackend, default_catalogue
+from occi_server.backends.local import LocalBackend, default_offer
 from occi_server.db.engine import make_engine
 from occi_server.db.migrate import alembic_config, current_revision, head_revision, upgrade
 
@@ -27,10 +27,10 @@ def test_a_0001_database_is_upgraded_and_keeps_its_computes(empty_database_url: 
     inspected.dispose()
     engine = make_engine(url)
     try:
-        backend = LocalBackend(engine, default_catalogue())
-        with backend.session(A) as s:
+        backend = LocalBackend(engine, default_offer())
+        with backend.open(A) as s:
             vm = new_entity(s, compute(**{"org.openstack.credentials.admin_pwd": "pw"}))
-        with backend.session(A) as s:
+        with backend.open(A) as s:
             assert s.get_entity(vm.location).id == vm.id
     finally:
         engine.dispose()

@@ -20,9 +20,9 @@ GROUP = Mixin(
 
 
 def test_a_user_mixin_is_stored_as_given(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         s.create_user_mixin(GROUP)
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         assert s.user_mixins() == [GROUP]
 
 
@@ -36,14 +36,14 @@ def test_a_user_mixin_is_stored_as_given(backend: LocalBackend) -> None:
 def test_a_user_mixin_with_a_taken_id_or_location_is_a_conflict(
     backend: LocalBackend, clash: Mixin
 ) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         s.create_user_mixin(GROUP)
         with pytest.raises(Conflict):
             s.create_user_mixin(clash)
 
 
 def test_a_user_mixin_cannot_take_a_provider_templates_place(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         itsy = template(s, "itsy")
         with pytest.raises(Conflict):
             s.create_user_mixin(
@@ -56,7 +56,7 @@ def test_a_user_mixin_cannot_take_a_provider_templates_place(backend: LocalBacke
 
 
 def test_membership_can_be_added_listed_and_removed(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         s.create_user_mixin(GROUP)
         vm = new_entity(s, compute())
         other = new_entity(s, compute(GROUP))
@@ -77,12 +77,12 @@ TAG = Mixin(
 
 
 def test_deleting_a_plain_user_mixin_drops_its_associations_only(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         s.create_user_mixin(TAG)
         vm = new_entity(s, compute(TAG))
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         s.delete_user_mixin(TAG)
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         survivor = s.get_entity(vm.location)
         assert s.user_mixins() == []
         assert s.list_locations(EntityQuery(mixins=(TAG.type_id,))) == []

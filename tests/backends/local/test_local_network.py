@@ -14,7 +14,7 @@ UP, DOWN = infra.UP.type_id, infra.DOWN.type_id
 
 
 def test_a_new_network_is_up_and_goes_down_and_up(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         net = new_entity(s, network())
         assert net.attributes["occi.network.state"] == "active" and net.actions == [DOWN]
         down = s.invoke_action(net.location, DOWN, {})
@@ -33,7 +33,7 @@ def test_a_new_network_is_up_and_goes_down_and_up(backend: LocalBackend) -> None
 
 
 def test_the_cidr_is_normalised_and_a_bad_gateway_refused(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         net = new_entity(s, network("192.168.0.1/24"))
         assert net.attributes["occi.network.address"] == "192.168.0.0/24"
         assert net.attributes["occi.network.allocation"] == "dynamic"
@@ -45,7 +45,7 @@ def test_the_cidr_is_normalised_and_a_bad_gateway_refused(backend: LocalBackend)
 
 def test_readdressing_a_network_with_interfaces_is_a_conflict(backend: LocalBackend) -> None:
     readdress = EntityChanges(set_attributes={"occi.network.address": "10.5.0.0/24"})
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm, net = new_entity(s, compute()), new_entity(s, network("10.0.0.0/24"))
         nic = new_entity(s, interface(vm.location, net.location))
         with pytest.raises(Conflict, match="detach"):
@@ -59,7 +59,7 @@ def test_readdressing_a_network_with_interfaces_is_a_conflict(backend: LocalBack
 def test_a_network_without_a_range_gets_a_private_one_and_interfaces_addresses_in_it(
     backend: LocalBackend,
 ) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = new_entity(s, compute())
         net = new_entity(s, network(occi__network__label="www"))
         nic = new_entity(s, interface(vm.location, net.location))
@@ -72,7 +72,7 @@ def test_a_network_without_a_range_gets_a_private_one_and_interfaces_addresses_i
 
 
 def test_provider_networks_cannot_be_readdressed_or_taken_down(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         with pytest.raises(Forbidden):
             s.invoke_action("/network/public", DOWN, {})
         with pytest.raises(Forbidden):
@@ -87,7 +87,7 @@ def test_provider_networks_cannot_be_readdressed_or_taken_down(backend: LocalBac
 
 
 def test_concurrent_requests_never_get_the_same_address(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         net = new_entity(s, network("10.20.0.0/24"))
         vms = [new_entity(s, compute()).location for _ in range(8)]
     given: list[str] = []
@@ -95,7 +95,7 @@ def test_concurrent_requests_never_get_the_same_address(backend: LocalBackend) -
 
     def attach(vm: str) -> None:
         try:
-            with backend.session(A) as s:
+            with backend.open(A) as s:
                 nic = new_entity(s, interface(vm, net.location))
             given.append(nic.attributes["occi.networkinterface.address"])
         except BaseException as error:  # reported below

@@ -3,11 +3,11 @@
 from sqlalchemy import Engine
 
 from occi_server.backends.local import (
-    CloudCatalogue,
+    CloudOffer,
     FloatingPool,
     LocalBackend,
     NetworkSpec,
-    default_catalogue,
+    default_offer,
 )
 from occi_server.categories import infrastructure as infra
 from occi_server.categories import openstack
@@ -60,7 +60,7 @@ def test_rules_security_groups_keys_and_user_data_are_in_the_catalogue(
 
 
 def test_floating_pools_are_provider_mixins_beside_the_templates(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         pools = [m for m in s.provider_mixins() if m.scheme == openstack.FLOATING_POOL_SCHEME]
         assert any(m.term == "itsy" for m in s.provider_mixins())
     assert pools == [
@@ -75,8 +75,8 @@ def test_floating_pools_are_provider_mixins_beside_the_templates(backend: LocalB
 
 
 def test_without_a_public_network_floating_ips_are_not_advertised(engine: Engine) -> None:
-    base = default_catalogue()
-    cloud = CloudCatalogue(
+    base = default_offer()
+    cloud = CloudOffer(
         flavors=base.flavors,
         images=base.images,
         floating_pools=(FloatingPool("nova", "172.24.4.0/24"),),
@@ -88,6 +88,6 @@ def test_without_a_public_network_floating_ips_are_not_advertised(engine: Engine
     alloc, dealloc = openstack.ALLOC_FLOAT_IP.type_id, openstack.DEALLOC_FLOAT_IP.type_id
     assert alloc not in backend.implemented_actions()
     assert dealloc not in backend.implemented_actions()
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = new_entity(s, compute())
     assert alloc not in vm.actions

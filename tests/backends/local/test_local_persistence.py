@@ -1,7 +1,7 @@
 import pytest
 
 from occi_server.backends.base import EntityChanges, EntityQuery
-from occi_server.backends.local import LocalBackend, default_catalogue
+from occi_server.backends.local import LocalBackend, default_offer
 from occi_server.categories import infrastructure as infra
 from occi_server.db.engine import make_engine
 from occi_server.errors import NotFound
@@ -13,7 +13,7 @@ TAG = Mixin(scheme="http://example.org/tags#", term="keep", location="/keep/", u
 
 
 def test_everything_survives_a_restart(db_url: str, backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         s.create_user_mixin(TAG)
         vm = new_entity(s, compute(TAG))
         volume = new_entity(s, storage(4.0))
@@ -26,10 +26,10 @@ def test_everything_survives_a_restart(db_url: str, backend: LocalBackend) -> No
     backend.close()
 
     engine = make_engine(db_url)
-    reborn = LocalBackend(engine, default_catalogue())
+    reborn = LocalBackend(engine, default_offer())
     try:
         assert _snapshot(reborn, vm.location) == before_vm
-        with reborn.session(A) as s:
+        with reborn.open(A) as s:
             assert s.user_mixins() == [TAG]
             assert saved in s.provider_mixins()
             assert s.get_entity(volume.location).attributes["occi.storage.size"] == 4.0
@@ -42,32 +42,32 @@ def test_everything_survives_a_restart(db_url: str, backend: LocalBackend) -> No
 
 
 def _snapshot(backend: LocalBackend, location: str) -> object:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         return s.get_entity(location)
 
 
 def test_an_error_inside_a_session_rolls_everything_back(backend: LocalBackend) -> None:
-    with pytest.raises(RuntimeError), backend.session(A) as s:
+    with pytest.raises(RuntimeError), backend.open(A) as s:
         new_entity(s, compute())
         s.create_user_mixin(TAG)
         raise RuntimeError("the service failed after the backend call")
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         assert s.list_locations(EntityQuery(kinds=(infra.COMPUTE,))) == []
         assert s.user_mixins() == []
 
 
 def test_a_refused_request_changes_nothing(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = new_entity(s, compute())
-    with pytest.raises(NotFound), backend.session(A) as s:
+    with pytest.raises(NotFound), backend.open(A) as s:
         s.update_entity(vm.location, EntityChanges(set_attributes={"occi.core.title": "new"}))
         s.get_entity("/compute/missing")
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         assert "occi.core.title" not in s.get_entity(vm.location).attributes
 
 
 def test_every_change_moves_the_version_on(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = new_entity(s, compute())
         volume = new_entity(s, storage())
         retitle = EntityChanges(set_attributes={"occi.core.title": "t"})

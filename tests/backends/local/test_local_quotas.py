@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from occi_server.backends.base import EntityChanges
-from occi_server.backends.local import LocalBackend, default_catalogue, quotas
+from occi_server.backends.local import LocalBackend, default_offer, quotas
 from occi_server.categories import infrastructure as infra
 from occi_server.categories import openstack
 from occi_server.config import QuotasConfig
@@ -29,7 +29,7 @@ def _backend(engine: Engine, tmp_path: Path, **limits: int) -> LocalBackend:
     store = FileStore(tmp_path / "store")
     defaults = {**QuotasConfig().model_dump(), **limits}
     return LocalBackend(
-        engine, default_catalogue(), Drivers(SimulatedHypervisor(store), store), quotas=defaults
+        engine, default_offer(), Drivers(SimulatedHypervisor(store), store), quotas=defaults
     )
 
 
@@ -40,38 +40,38 @@ def _set(backend: LocalBackend, project: str, values: Mapping[str, int | None]) 
 
 def test_the_compute_past_the_limit_is_403_naming_the_quota(engine: Engine, tmp_path: Path) -> None:
     backend = _backend(engine, tmp_path, computes=2)
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         new_entity(s, compute())
         new_entity(s, compute())
     with (
         pytest.raises(Forbidden, match="quota exceeded for computes: 1 computes asked, 2 of 2"),
-        backend.session(A) as s,
+        backend.open(A) as s,
     ):
         new_entity(s, compute())
-    with backend.session(B) as s:  # another project's quota is its own
+    with backend.open(B) as s:  # another project's quota is its own
         new_entity(s, compute())
 
 
 def test_a_delete_gives_the_quota_back(engine: Engine, tmp_path: Path) -> None:
     backend = _backend(engine, tmp_path, computes=1)
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         first = new_entity(s, compute())
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         s.delete_entity(first.location)
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         new_entity(s, compute())
 
 
 def test_cores_and_memory_count_the_flavor_of_each_compute(engine: Engine, tmp_path: Path) -> None:
     backend = _backend(engine, tmp_path, cores=3, memory=10)
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         new_entity(s, compute(template(s, "m1.medium")))  # 2 cores, 4 GiB
     with backend.transaction(A.project_id) as scope:
         used = quotas.usage(scope)
     assert (used["cores"], used["memory"]) == (2, 4)
     with (
         pytest.raises(Forbidden, match="quota exceeded for cores: 2 cores asked, 2 of 3"),
-        backend.session(A) as s,
+        backend.open(A) as s,
     ):
         new_entity(s, compute(template(s, "m1.medium")))
 
@@ -80,37 +80,37 @@ def test_a_resize_past_the_cores_quota_is_refused_and_changes_nothing(
     engine: Engine, tmp_path: Path
 ) -> None:
     backend = _backend(engine, tmp_path, cores=2)
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         tiny, large = template(s, "m1.tiny"), template(s, "m1.large")
         made = new_entity(s, compute(tiny))
-    with pytest.raises(Forbidden, match="quota exceeded for cores"), backend.session(A) as s:
+    with pytest.raises(Forbidden, match="quota exceeded for cores"), backend.open(A) as s:
         s.update_entity(made.location, EntityChanges(add_mixins=[large]))
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         assert tiny.type_id in s.get_entity(made.location).mixins
 
 
 def test_gigabytes_bound_new_volumes_and_growth(engine: Engine, tmp_path: Path) -> None:
     backend = _backend(engine, tmp_path, gigabytes=10)
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         volume = new_entity(s, storage(6.0))
     with (
         pytest.raises(Forbidden, match=r"quota exceeded for gigabytes: 5 GiB asked, 6 of 10"),
-        backend.session(A) as s,
+        backend.open(A) as s,
     ):
         new_entity(s, storage(5.0))
-    with pytest.raises(Forbidden, match="quota exceeded for gigabytes"), backend.session(A) as s:
+    with pytest.raises(Forbidden, match="quota exceeded for gigabytes"), backend.open(A) as s:
         s.invoke_action(volume.location, infra.RESIZE.type_id, {"size": 11.0})
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         new_entity(s, storage(4.0))  # exactly up to the limit
 
 
 def test_networks_count_only_the_projects_own(engine: Engine, tmp_path: Path) -> None:
     backend = _backend(engine, tmp_path, networks=1)
-    with backend.session(A) as s:  # the provider's networks (public, ...) are not counted
+    with backend.open(A) as s:  # the provider's networks (public, ...) are not counted
         new_entity(s, network("10.50.0.0/24"))
     with (
         pytest.raises(Forbidden, match="quota exceeded for networks: 1 networks asked, 1 of 1"),
-        backend.session(A) as s,
+        backend.open(A) as s,
     ):
         new_entity(s, network("10.51.0.0/24"))
 
@@ -119,7 +119,7 @@ def test_floating_ips_stop_one_project_taking_every_public_address(
     engine: Engine, tmp_path: Path
 ) -> None:
     backend = _backend(engine, tmp_path, floating_ips=2)
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         made = new_entity(s, compute())
         s.invoke_action(made.location, ALLOC, {openstack.FLOATING_POOL: "nova"})
         s.invoke_action(made.location, ALLOC, {openstack.FLOATING_POOL: "nova"})
@@ -127,10 +127,10 @@ def test_floating_ips_stop_one_project_taking_every_public_address(
         pytest.raises(
             Forbidden, match="quota exceeded for floating_ips: 1 addresses asked, 2 of 2"
         ),
-        backend.session(A) as s,
+        backend.open(A) as s,
     ):
         s.invoke_action(made.location, ALLOC, {openstack.FLOATING_POOL: "nova"})
-    with backend.session(B) as s:
+    with backend.open(B) as s:
         other = new_entity(s, compute())
         s.invoke_action(other.location, ALLOC, {openstack.FLOATING_POOL: "nova"})
 
@@ -152,16 +152,16 @@ def test_user_mixins_and_security_groups_have_quotas(engine: Engine, tmp_path: P
         user_defined=True,
     )
     tag = Mixin(scheme="http://example.com/tags#", term="a", location="/tags/a/", user_defined=True)
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         s.create_user_mixin(group)
     with (
         pytest.raises(Forbidden, match="quota exceeded for security_groups"),
-        backend.session(A) as s,
+        backend.open(A) as s,
     ):
         s.create_user_mixin(second)
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         s.create_user_mixin(tag)
-    with pytest.raises(Forbidden, match="quota exceeded for user_mixins"), backend.session(A) as s:
+    with pytest.raises(Forbidden, match="quota exceeded for user_mixins"), backend.open(A) as s:
         s.create_user_mixin(
             Mixin(
                 scheme="http://example.com/tags#",
@@ -177,10 +177,10 @@ def test_a_projects_own_limit_overrides_the_default_and_default_restores_it(
 ) -> None:
     backend = _backend(engine, tmp_path, computes=5)
     _set(backend, A.project_id, {"computes": 0})
-    with pytest.raises(Forbidden, match="0 of 0 in use"), backend.session(A) as s:
+    with pytest.raises(Forbidden, match="0 of 0 in use"), backend.open(A) as s:
         new_entity(s, compute())
     _set(backend, A.project_id, {"computes": None})
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         new_entity(s, compute())
     with backend.transaction(A.project_id) as scope:
         assert quotas.limits(scope)["computes"] == 5
@@ -190,6 +190,6 @@ def test_a_projects_own_limit_overrides_the_default_and_default_restores_it(
 def test_unlimited_is_minus_one(engine: Engine, tmp_path: Path) -> None:
     backend = _backend(engine, tmp_path, computes=0)
     _set(backend, A.project_id, {"computes": -1})
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         for _ in range(3):
             new_entity(s, compute())

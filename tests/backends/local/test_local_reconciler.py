@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from occi_server.backends.local import LocalBackend, default_catalogue
+from occi_server.backends.local import LocalBackend, default_offer
 from occi_server.backends.local.reconciler import Settings
 from occi_server.categories import infrastructure as infra
 from occi_server.drivers import Drivers
@@ -67,7 +67,7 @@ def slow(tmp_path: Path) -> SlowHypervisor:
 def _backend(engine: Engine, driver: SimulatedHypervisor, timeout: float = 5.0) -> LocalBackend:
     settings = Settings(timeout=timeout, poll=0.05)
     drivers = Drivers(driver, driver.store) if driver.store else None
-    return LocalBackend(engine, default_catalogue(), drivers, settings)
+    return LocalBackend(engine, default_offer(), drivers, settings)
 
 
 @pytest.fixture
@@ -78,15 +78,15 @@ def backend(engine: Engine, slow: SlowHypervisor) -> Iterator[LocalBackend]:
 
 
 def _get(backend: LocalBackend, location: str) -> Resource:
-    with backend.session(A, write=False) as s:
+    with backend.open(A, write=False) as s:
         return as_resource(s.get_entity(location))
 
 
 def _stopped_vm(backend: LocalBackend) -> str:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         location = new_entity(s, compute()).location
     backend.reconciler.run_pending()
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         s.invoke_action(location, STOP, {})
     backend.reconciler.run_pending()
     return location
@@ -95,7 +95,7 @@ def _stopped_vm(backend: LocalBackend) -> str:
 def test_a_new_compute_is_building_until_the_reconciler_has_booted_it(
     backend: LocalBackend,
 ) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = as_resource(new_entity(s, compute()))
     assert vm.attributes[NOVA] == "BUILD" and vm.attributes[TASK] == "spawning"
     assert vm.attributes[STATE] == "inactive" and vm.attributes[MESSAGE] == "building"
@@ -111,11 +111,11 @@ def test_an_action_answers_with_the_transitional_state_then_the_target(
     backend: LocalBackend, slow: SlowHypervisor
 ) -> None:
     location = _stopped_vm(backend)
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         starting = as_resource(s.invoke_action(location, START, {}))
     assert starting.attributes[MESSAGE] == "starting" and starting.attributes[TASK] == "powering-on"
     assert starting.attributes[STATE] == "inactive" and starting.actions == []
-    with backend.session(A) as s, pytest.raises(Conflict, match="starting is under way"):
+    with backend.open(A) as s, pytest.raises(Conflict, match="starting is under way"):
         s.invoke_action(location, STOP, {})
     backend.reconciler.run_pending()
     started = _get(backend, location)
@@ -128,7 +128,7 @@ def test_a_failing_driver_leaves_the_compute_in_error_with_its_message(
 ) -> None:
     location = _stopped_vm(backend)
     slow.fail = "no host has 512 MiB free"
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         answered = as_resource(s.invoke_action(location, START, {}))
     assert answered.attributes[MESSAGE] == "starting"  # the request did not wait
     backend.reconciler.run_pending()
@@ -146,7 +146,7 @@ def test_a_hanging_driver_is_bounded_by_the_driver_timeout(
         location = _stopped_vm(backend)
         slow.hanging = True
         began = time.monotonic()
-        with backend.session(A) as s:
+        with backend.open(A) as s:
             s.invoke_action(location, START, {})
         assert time.monotonic() - began < 0.3  # answered before the driver could finish
         backend.reconciler.run_pending()
@@ -162,7 +162,7 @@ def test_the_background_reconciler_applies_intents_after_the_answer(
     backend: LocalBackend,
 ) -> None:
     backend.start()
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         location = new_entity(s, compute()).location
     deadline = time.monotonic() + 10
     while _get(backend, location).attributes[STATE] != "active":
@@ -174,7 +174,7 @@ def test_with_two_processes_on_one_database_each_intent_is_applied_once(
     engine: Engine, slow: SlowHypervisor
 ) -> None:
     first, second = _backend(engine, slow), _backend(engine, slow)
-    with first.session(A) as s:
+    with first.open(A) as s:
         locations = [new_entity(s, compute()).location for _ in range(12)]
     workers = [threading.Thread(target=b.reconciler.run_pending) for b in (first, second) * 2]
     for worker in workers:
@@ -197,7 +197,7 @@ def _orphan(engine: Engine, owner: str, attempts: int) -> None:
 def test_an_intent_left_running_by_a_dead_process_is_resumed_on_start(
     backend: LocalBackend, engine: Engine
 ) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         location = new_entity(s, compute()).location
     host = backend.reconciler.owner.split(":")[0]
     _orphan(engine, f"{host}:999999999:gone", attempts=1)
@@ -210,7 +210,7 @@ def test_an_intent_left_running_by_a_dead_process_is_resumed_on_start(
 def test_an_intent_interrupted_too_often_fails_cleanly(
     backend: LocalBackend, engine: Engine
 ) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         location = new_entity(s, compute()).location
     host = backend.reconciler.owner.split(":")[0]
     _orphan(engine, f"{host}:999999999:gone", attempts=3)
@@ -226,7 +226,7 @@ def test_a_guest_that_stops_by_itself_is_shown_stopped(engine: Engine, tmp_path:
     backend = _backend(engine, instant)
     backend.start()
     try:
-        with backend.session(A) as s:
+        with backend.open(A) as s:
             location = new_entity(s, compute()).location
         instant.crash(GuestKey(A.project_id, location))
         deadline = time.monotonic() + 10

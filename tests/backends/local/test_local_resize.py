@@ -2,7 +2,7 @@
 
 import pytest
 
-from occi_server.backends.base import CloudSession, EntityChanges
+from occi_server.backends.base import EntityChanges, ProjectCloud
 from occi_server.backends.local import LocalBackend
 from occi_server.backends.local.templates import OS_SCHEME, RESOURCE_SCHEME
 from occi_server.categories import infrastructure as infra
@@ -17,16 +17,16 @@ START, STOP, RESTART, SUSPEND, SAVE = (a.type_id for a in infra.COMPUTE_ACTIONS)
 NOVA = "org.openstack.compute.state"
 
 
-def _itsy_vm(s: CloudSession) -> Entity:
+def _itsy_vm(s: ProjectCloud) -> Entity:
     return new_entity(s, compute(template(s, "itsy"), template(s, "cirros-0.3.0-x86_64-uec")))
 
 
-def _resize(s: CloudSession, location: str, flavor: str) -> Entity:
+def _resize(s: ProjectCloud, location: str, flavor: str) -> Entity:
     return s.update_entity(location, EntityChanges(add_mixins=[template(s, flavor)]))
 
 
 def test_a_new_flavor_applies_at_once_and_waits_for_confirmation(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = _itsy_vm(s)
         resized = _resize(s, vm.location, "bitsy")
     assert RESOURCE_SCHEME + "bitsy" in resized.mixins
@@ -41,7 +41,7 @@ def test_a_new_flavor_applies_at_once_and_waits_for_confirmation(backend: LocalB
 def test_confirm_and_revert_are_applicable_only_while_a_resize_is_pending(
     backend: LocalBackend,
 ) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = _itsy_vm(s)
         assert CONFIRM not in vm.actions and REVERT not in vm.actions
         resized = _resize(s, vm.location, "bitsy")
@@ -51,22 +51,22 @@ def test_confirm_and_revert_are_applicable_only_while_a_resize_is_pending(
 
 
 def test_confirm_resize_makes_the_new_flavor_final(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = _itsy_vm(s)
         _resize(s, vm.location, "bitsy")
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         confirmed = s.invoke_action(vm.location, CONFIRM, {})
     assert confirmed is not None
     assert confirmed.attributes[NOVA] == "ACTIVE"
     assert confirmed.attributes["occi.compute.memory"] == 0.25
     assert RESOURCE_SCHEME + "bitsy" in confirmed.mixins
     assert CONFIRM not in confirmed.actions and STOP in confirmed.actions
-    with backend.session(A) as s, pytest.raises(Conflict, match="pending resize"):
+    with backend.open(A) as s, pytest.raises(Conflict, match="pending resize"):
         s.invoke_action(vm.location, REVERT, {})
 
 
 def test_revert_resize_restores_the_old_flavor_and_values(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = _itsy_vm(s)
         _resize(s, vm.location, "m1.medium")
         reverted = s.invoke_action(vm.location, REVERT, {})
@@ -80,17 +80,17 @@ def test_revert_resize_restores_the_old_flavor_and_values(backend: LocalBackend)
 
 
 def test_a_second_resize_while_one_is_pending_is_a_conflict(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = _itsy_vm(s)
         _resize(s, vm.location, "bitsy")
-    with backend.session(A) as s, pytest.raises(Conflict, match="pending"):
+    with backend.open(A) as s, pytest.raises(Conflict, match="pending"):
         _resize(s, vm.location, "m1.small")
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         assert RESOURCE_SCHEME + "bitsy" in s.get_entity(vm.location).mixins
 
 
 def test_confirm_or_revert_without_a_pending_resize_is_a_conflict(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = _itsy_vm(s)
         for action in (CONFIRM, REVERT):
             with pytest.raises(Conflict, match="pending resize"):
@@ -98,7 +98,7 @@ def test_confirm_or_revert_without_a_pending_resize_is_a_conflict(backend: Local
 
 
 def test_state_actions_wait_for_the_pending_resize(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = _itsy_vm(s)
         _resize(s, vm.location, "bitsy")
         with pytest.raises(Conflict, match="confirm_resize or revert_resize"):
@@ -106,7 +106,7 @@ def test_state_actions_wait_for_the_pending_resize(backend: LocalBackend) -> Non
 
 
 def test_a_stopped_compute_can_be_resized_and_stays_shutoff(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = _itsy_vm(s)
         s.invoke_action(vm.location, STOP, {})
         pending = _resize(s, vm.location, "bitsy")
@@ -118,7 +118,7 @@ def test_a_stopped_compute_can_be_resized_and_stays_shutoff(backend: LocalBacken
 
 
 def test_a_suspended_compute_cannot_be_resized(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = _itsy_vm(s)
         s.invoke_action(vm.location, SUSPEND, {})
         with pytest.raises(Conflict, match="suspended"):
@@ -126,7 +126,7 @@ def test_a_suspended_compute_cannot_be_resized(backend: LocalBackend) -> None:
 
 
 def test_a_new_os_template_rebuilds_keeping_links_and_state(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = _itsy_vm(s)
         volume = new_entity(s, storage())
         attached = new_entity(s, storagelink(vm.location, volume.location))
@@ -142,7 +142,7 @@ def test_a_new_os_template_rebuilds_keeping_links_and_state(backend: LocalBacken
 
 
 def test_a_rebuild_while_a_resize_is_pending_is_a_conflict(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = _itsy_vm(s)
         _resize(s, vm.location, "bitsy")
         with pytest.raises(Conflict, match="rebuild"):
@@ -150,7 +150,7 @@ def test_a_rebuild_while_a_resize_is_pending_is_a_conflict(backend: LocalBackend
 
 
 def test_resize_and_rebuild_in_one_request_is_refused(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = _itsy_vm(s)
         both = [template(s, "bitsy"), template(s, "SmartOS")]
         with pytest.raises(BadRequest, match="one at a time"):

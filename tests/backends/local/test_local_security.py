@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from occi_server.backends.base import CloudSession, EntityChanges, EntityDraft, EntityQuery
+from occi_server.backends.base import EntityChanges, EntityDraft, EntityQuery, ProjectCloud
 from occi_server.backends.local import LocalBackend
 from occi_server.categories import openstack
 from occi_server.errors import BadRequest, Conflict, NotFound
@@ -42,18 +42,18 @@ def rule(*mixins: Mixin, **values: Any) -> EntityDraft:
     return EntityDraft(kind=openstack.RULE_KIND, mixins=list(mixins), attributes=attributes)
 
 
-def _groups(s: CloudSession) -> None:
+def _groups(s: ProjectCloud) -> None:
     s.create_user_mixin(GROUP)
     s.create_user_mixin(OTHER)
     s.create_user_mixin(TAG)
 
 
-def _rule(s: CloudSession, *mixins: Mixin, **values: Any) -> Entity:
+def _rule(s: ProjectCloud, *mixins: Mixin, **values: Any) -> Entity:
     return new_entity(s, rule(*mixins, **values))
 
 
 def test_a_rule_is_created_in_its_group_with_a_normalised_protocol(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         _groups(s)
         created = _rule(s, GROUP)
     assert created.location.startswith("/network/security/rule/")
@@ -88,14 +88,14 @@ def test_a_rule_is_created_in_its_group_with_a_normalised_protocol(backend: Loca
 def test_invalid_rules_are_refused_naming_the_attribute(
     backend: LocalBackend, values: dict[str, Any], attribute: str
 ) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         _groups(s)
         with pytest.raises(BadRequest, match=attribute):
             _rule(s, GROUP, **values)
 
 
 def test_port_defaults_and_range_normalisation(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         _groups(s)
         one_port = new_entity(
             s,
@@ -138,14 +138,14 @@ def test_port_defaults_and_range_normalisation(backend: LocalBackend) -> None:
 def test_a_rule_needs_exactly_one_security_group(
     backend: LocalBackend, mixins: list[Mixin]
 ) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         _groups(s)
         with pytest.raises(BadRequest, match="exactly one security group"):
             _rule(s, *mixins)
 
 
 def test_a_rule_cannot_join_a_second_group(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         _groups(s)
         created = _rule(s, GROUP)
         with pytest.raises(BadRequest, match="exactly one security group"):
@@ -153,7 +153,7 @@ def test_a_rule_cannot_join_a_second_group(backend: LocalBackend) -> None:
 
 
 def test_a_group_lists_its_rules_and_computes(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         _groups(s)
         created = _rule(s, GROUP)
         born = new_entity(s, compute(GROUP))
@@ -166,20 +166,20 @@ def test_a_group_lists_its_rules_and_computes(backend: LocalBackend) -> None:
 def test_deleting_a_group_with_computes_is_a_conflict_naming_how_many(
     backend: LocalBackend,
 ) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         _groups(s)
         created = _rule(s, GROUP)
         new_entity(s, compute(GROUP))
         new_entity(s, compute(GROUP))
-    with backend.session(A) as s, pytest.raises(Conflict, match="2 computes"):
+    with backend.open(A) as s, pytest.raises(Conflict, match="2 computes"):
         s.delete_user_mixin(GROUP)
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         assert GROUP in s.user_mixins()
         assert s.get_entity(created.location).kind == openstack.SECURITY_RULE
 
 
 def test_deleting_an_unused_group_deletes_its_rules_with_it(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         _groups(s)
         created = _rule(s, GROUP)
         kept = _rule(s, OTHER)
@@ -187,9 +187,9 @@ def test_deleting_an_unused_group_deletes_its_rules_with_it(backend: LocalBacken
         s.update_entity(vm.location, EntityChanges(remove_mixins=[GROUP]))
         tagged = new_entity(s, storage())
         s.update_entity(tagged.location, EntityChanges(add_mixins=[GROUP]))
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         s.delete_user_mixin(GROUP)
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         with pytest.raises(NotFound):
             s.get_entity(created.location)
         assert s.get_entity(kept.location).kind == openstack.SECURITY_RULE

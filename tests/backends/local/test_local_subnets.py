@@ -15,7 +15,7 @@ def _cidr(entity: Entity) -> str:
 
 
 def test_each_new_network_gets_the_next_free_private_range(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         first = new_entity(s, network())
         second = new_entity(s, network())
     assert (_cidr(first), _cidr(second)) == ("10.0.0.0/24", "10.0.1.0/24")
@@ -23,7 +23,7 @@ def test_each_new_network_gets_the_next_free_private_range(backend: LocalBackend
 
 
 def test_ranges_chosen_by_the_client_are_skipped(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         new_entity(s, network("10.0.0.0/23"))
         new_entity(s, network("10.0.2.128/25"))
         auto = new_entity(s, network())
@@ -31,9 +31,9 @@ def test_ranges_chosen_by_the_client_are_skipped(backend: LocalBackend) -> None:
 
 
 def test_projects_choose_their_ranges_independently(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         mine = new_entity(s, network())
-    with backend.session(B) as s:
+    with backend.open(B) as s:
         theirs = new_entity(s, network())
     assert _cidr(mine) == _cidr(theirs) == "10.0.0.0/24"
 
@@ -41,13 +41,13 @@ def test_projects_choose_their_ranges_independently(backend: LocalBackend) -> No
 def test_the_ipnetwork_mixin_without_an_address_also_gets_a_range(
     backend: LocalBackend,
 ) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         net = new_entity(s, EntityDraft(kind=infra.NETWORK_KIND, mixins=[infra.IPNETWORK_MIXIN]))
     assert _cidr(net) == "10.0.0.0/24" and net.attributes["occi.network.gateway"] == "10.0.0.1"
 
 
 def test_a_deleted_network_gives_its_range_back(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         net = new_entity(s, network())
         s.delete_entity(net.location)
         again = new_entity(s, network())
@@ -55,7 +55,7 @@ def test_a_deleted_network_gives_its_range_back(backend: LocalBackend) -> None:
 
 
 def test_a_readdressed_network_gives_its_automatic_range_back(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         net = new_entity(s, network())
         s.update_entity(
             net.location, EntityChanges(set_attributes={"occi.network.address": "192.168.9.0/24"})
@@ -67,7 +67,7 @@ def test_a_readdressed_network_gives_its_automatic_range_back(backend: LocalBack
 def test_a_networklink_to_an_automatic_network_gets_an_address_in_its_range(
     backend: LocalBackend,
 ) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = new_entity(s, compute())
         net = new_entity(s, network(occi__network__label="www"))
         nic = new_entity(s, interface(vm.location, net.location))

@@ -2,12 +2,12 @@ import pytest
 from sqlalchemy import Engine
 
 from occi_server.backends.local import (
-    CloudCatalogue,
+    CloudOffer,
     Flavor,
     Image,
     LocalBackend,
     catalogue_from_mapping,
-    default_catalogue,
+    default_offer,
 )
 from occi_server.backends.local.templates import OS_SCHEME, RESOURCE_SCHEME
 from occi_server.categories import infrastructure as infra
@@ -17,8 +17,8 @@ from occi_server.model import Mixin
 from .conftest import A, template
 
 
-def test_the_default_catalogue_holds_what_the_walkthrough_uses() -> None:
-    cloud = default_catalogue()
+def test_the_default_offer_holds_what_the_walkthrough_uses() -> None:
+    cloud = default_offer()
     assert {f.name for f in cloud.flavors} >= {
         "itsy",
         "bitsy",
@@ -37,7 +37,7 @@ def test_the_default_catalogue_holds_what_the_walkthrough_uses() -> None:
 
 
 def test_flavors_are_resource_templates_with_their_values(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         itsy = template(s, "itsy")
     assert (itsy.scheme, itsy.depends, itsy.applies) == (
         RESOURCE_SCHEME,
@@ -54,14 +54,14 @@ def test_flavors_are_resource_templates_with_their_values(backend: LocalBackend)
 
 
 def test_images_are_os_templates_named_as_in_the_walkthrough(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         cirros = template(s, "cirros-0.3.0-x86_64-uec")
         smartos = template(s, "SmartOS")
     for mixin in (cirros, smartos):
         assert (mixin.scheme, mixin.depends) == (OS_SCHEME, (infra.OS_TPL,))
     assert cirros.location == "/mixin/os_tpl/cirros-0.3.0-x86_64-uec/"
     ids = {a.name: a.default for a in cirros.attributes}
-    assert ids["org.openstack.image.id"] == default_catalogue().images[0].id
+    assert ids["org.openstack.image.id"] == default_offer().images[0].id
 
 
 @pytest.mark.parametrize(
@@ -81,10 +81,10 @@ def test_a_catalogue_can_come_from_configuration() -> None:
         }
     )
     assert cloud.default_flavor == "big one" and cloud.default_image == "debian"
-    assert cloud.networks == () and cloud.floating_pools == default_catalogue().floating_pools
+    assert cloud.networks == () and cloud.floating_pools == default_offer().floating_pools
     assert cloud.flavors[0].id  # a stable id is derived when none is given
     with pytest.raises(ValueError, match="default flavor"):
-        CloudCatalogue(
+        CloudOffer(
             flavors=(Flavor("a", 1, 1),),
             images=(Image("i"),),
             default_flavor="b",
@@ -95,6 +95,6 @@ def test_a_catalogue_can_come_from_configuration() -> None:
 def test_a_configured_catalogue_drives_the_templates(engine: Engine) -> None:
     cloud = catalogue_from_mapping({"flavors": [{"name": "big one", "vcpus": 16, "ram_mb": 65536}]})
     backend = LocalBackend(engine, cloud)
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         terms = {m.term for m in s.provider_mixins() if isinstance(m, Mixin)}
     assert "big_one" in terms and "itsy" not in terms

@@ -14,9 +14,9 @@ TAG = Mixin(
 
 
 def test_another_projects_entity_is_not_found(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm = new_entity(s, compute())
-    with backend.session(B) as s:
+    with backend.open(B) as s:
         with pytest.raises(NotFound):
             s.get_entity(vm.location)
         with pytest.raises(NotFound):
@@ -25,23 +25,23 @@ def test_another_projects_entity_is_not_found(backend: LocalBackend) -> None:
             s.invoke_action(vm.location, infra.STOP.type_id, {})
         with pytest.raises(NotFound):
             s.delete_entity(vm.location)
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         assert s.get_entity(vm.location).attributes["occi.compute.state"] == "active"
 
 
 def test_listings_and_filters_show_only_the_callers_entities(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         new_entity(s, compute(occi__core__title="shared-name"))
-    with backend.session(B) as s:
+    with backend.open(B) as s:
         assert s.list_locations(EntityQuery(kinds=(infra.COMPUTE,))) == []
         assert s.list_entities(EntityQuery(attributes={"occi.core.title": "shared-name"})) == []
 
 
 def test_a_project_cannot_link_to_another_projects_resources(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         vm, volume = new_entity(s, compute()), new_entity(s, storage())
         net = new_entity(s, network("10.0.0.0/24"))
-    with backend.session(B) as s:
+    with backend.open(B) as s:
         mine = new_entity(s, compute())
         with pytest.raises(BadRequest, match=r"occi.core.target"):
             new_entity(s, storagelink(mine.location, volume.location))
@@ -54,16 +54,16 @@ def test_a_project_cannot_link_to_another_projects_resources(backend: LocalBacke
 def test_the_same_id_may_exist_in_two_projects(backend: LocalBackend) -> None:
     draft_a, draft_b = compute(), compute()
     draft_a.id = draft_b.id = "web-1"
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         new_entity(s, draft_a)
-    with backend.session(B) as s:
+    with backend.open(B) as s:
         assert new_entity(s, draft_b).location == "/compute/web-1"
 
 
 def test_user_mixins_belong_to_their_project(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         s.create_user_mixin(TAG)
-    with backend.session(B) as s:
+    with backend.open(B) as s:
         assert s.user_mixins() == []
         with pytest.raises(BadRequest, match="unknown mixin"):
             new_entity(s, compute(TAG))
@@ -73,9 +73,9 @@ def test_user_mixins_belong_to_their_project(backend: LocalBackend) -> None:
 
 
 def test_providers_networks_are_per_project_views(backend: LocalBackend) -> None:
-    with backend.session(A) as s:
+    with backend.open(A) as s:
         s.delete_entity(new_entity(s, compute()).location)
         a_public = s.get_entity("/network/public")
-    with backend.session(B) as s:
+    with backend.open(B) as s:
         b_public = s.get_entity("/network/public")
     assert a_public.location == b_public.location

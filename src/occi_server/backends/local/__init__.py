@@ -1,23 +1,23 @@
 """The embedded `local` backend: a persistent cloud model on SQLAlchemy (SQLite by default)."""
 
 from occi_server.backends.local.backend import LocalBackend
-from occi_server.backends.local.catalogue import (
-    CloudCatalogue,
+from occi_server.backends.local.offer import (
+    CloudOffer,
     Flavor,
     FloatingPool,
     Image,
     NetworkSpec,
     catalogue_from_mapping,
-    default_catalogue,
+    default_offer,
 )
 
 __all__ = [
-    "CloudCatalogue",
+    "CloudOffer",
     "Flavor",
     "FloatingPool",
     "Image",
     "LocalBackend",
     "NetworkSpec",
     "catalogue_from_mapping",
-    "default_catalogue",
+    "default_offer",
 ]

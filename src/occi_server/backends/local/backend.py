@@ -17,15 +17,15 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from occi_server.backends.base import SERVED_KINDS, SUPPORTED_MIXINS
 from occi_server.backends.local import compute, floating_ips, network, security, storage
-from occi_server.backends.local.catalogue import CloudCatalogue, default_catalogue
 from occi_server.backends.local.direct import DirectReads, Driver, Transaction
 from occi_server.backends.local.guests import Attachments
 from occi_server.backends.local.links import LINK_KINDS, LinkRules
 from occi_server.backends.local.objects import LocalObjects
+from occi_server.backends.local.offer import CloudOffer, default_offer
+from occi_server.backends.local.project_cloud import LocalProjectCloud
 from occi_server.backends.local.reconciler import Reconciler, Settings
 from occi_server.backends.local.rules import KindRules
 from occi_server.backends.local.scope import Cloud, Scope
-from occi_server.backends.local.session import LocalSession
 from occi_server.categories import appliances, openstack
 from occi_server.categories import cdmi as cdmi_categories
 from occi_server.categories import infrastructure as infra
@@ -49,7 +49,7 @@ class LocalBackend:
     def __init__(
         self,
         engine: Engine,
-        cloud: CloudCatalogue | None = None,
+        cloud: CloudOffer | None = None,
         drivers: Drivers | None = None,
         reconciler: Settings | None = None,
         quotas: Mapping[str, int] | None = None,
@@ -73,11 +73,11 @@ class LocalBackend:
         drivers = dataclasses.replace(drivers, wake=self.reconciler.wake)
         if quotas is None:  # the configuration's defaults
             quotas = QuotasConfig().model_dump()
-        self._cloud = Cloud(cloud or default_catalogue(), drivers, dict(quotas))
+        self._cloud = Cloud(cloud or default_offer(), drivers, dict(quotas))
         link_rules = LinkRules()
         features = drivers.hypervisor.features
         # Only what the hypervisor can do on its host is advertised (docs/design.md).
-        floating = floating_ips.available(self._cloud.catalogue) and FLOATING_IPS in features
+        floating = floating_ips.available(self._cloud.offer) and FLOATING_IPS in features
         self._security = SECURITY_GROUPS in features
         self._rules: dict[str, KindRules] = {
             infra.COMPUTE: compute.ComputeRules(floating),
@@ -102,12 +102,12 @@ class LocalBackend:
         self._cdmi = cdmi
         # Volumes, images and snapshots as byte objects (served through CDMI).
         self.objects = LocalObjects(
-            lambda ctx, write: self.session(ctx, write=write), self._cloud.drivers.volumes
+            lambda ctx, write: self.open(ctx, write=write), self._cloud.drivers.volumes
         )
 
     @property
-    def catalogue(self) -> CloudCatalogue:
-        return self._cloud.catalogue
+    def offer(self) -> CloudOffer:
+        return self._cloud.offer
 
     def served_kinds(self) -> frozenset[str]:
         if not self._security:
@@ -137,7 +137,7 @@ class LocalBackend:
         return extensions
 
     @contextmanager
-    def session(self, ctx: RequestContext, *, write: bool = True) -> Iterator[LocalSession]:
+    def open(self, ctx: RequestContext, *, write: bool = True) -> Iterator[LocalProjectCloud]:
         """One transaction: committed when the block ends normally, rolled back otherwise."""
         seeded = ctx.project_id in self._seeded
         writing = write or not seeded
@@ -145,7 +145,7 @@ class LocalBackend:
             with self._scope(ctx, writing) as scope:
                 if not seeded:
                     network.ensure_provider_networks(scope)
-                yield LocalSession(scope, self._rules, self._implemented)
+                yield LocalProjectCloud(scope, self._rules, self._implemented)
         except OcciError:
             raise
         except IntegrityError as error:

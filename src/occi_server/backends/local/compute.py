@@ -21,7 +21,7 @@ from occi_server.backends.local import (
     resize,
     store,
 )
-from occi_server.backends.local.catalogue import Flavor, Image
+from occi_server.backends.local.offer import Flavor, Image
 from occi_server.backends.local.rules import KindRules, Update, allowed, step_for
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.states import (
@@ -90,7 +90,7 @@ class ComputeRules(KindRules):
         pools = [m for m in draft.mixins if floating_ips.is_pool(m.type_id)]
         for mixin in pools:
             floating_ips.allocate(
-                scope, row, floating_ips.pool_by_mixin(scope.cloud.catalogue, mixin.type_id)
+                scope, row, floating_ips.pool_by_mixin(scope.cloud.offer, mixin.type_id)
             )
         if pools:
             floating_ips.refresh(scope, row)
@@ -207,7 +207,7 @@ def _image(scope: Scope, type_id: str) -> Image:
 
 def _fitting_flavor(scope: Scope, attributes: dict[str, Any]) -> Flavor:
     """Without a template: the default flavor, or the smallest one holding what was asked."""
-    catalogue = scope.cloud.catalogue
+    catalogue = scope.cloud.offer
     default = catalogue.flavor(catalogue.default_flavor)
     assert default is not None
     cores, memory = attributes.get(CORES), attributes.get(MEMORY)

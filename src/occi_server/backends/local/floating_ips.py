@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from occi_server.backends.local import addresses, links, network, private, store
-from occi_server.backends.local.catalogue import CloudCatalogue, FloatingPool, NetworkSpec
+from occi_server.backends.local.offer import CloudOffer, FloatingPool, NetworkSpec
 from occi_server.backends.local.rules import Update
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.states import FLOATING_IP
@@ -42,16 +42,16 @@ def is_pool(type_id: str) -> bool:
     return type_id.startswith(POOL_SCHEME)
 
 
-def public_network(catalogue: CloudCatalogue) -> NetworkSpec | None:
+def public_network(catalogue: CloudOffer) -> NetworkSpec | None:
     return next((n for n in catalogue.networks if n.public), None)
 
 
-def available(catalogue: CloudCatalogue) -> bool:
+def available(catalogue: CloudOffer) -> bool:
     """Floating IPs need a pool and a public network to attach them to."""
     return bool(catalogue.floating_pools) and public_network(catalogue) is not None
 
 
-def find_pool(catalogue: CloudCatalogue, wanted: Any) -> FloatingPool:
+def find_pool(catalogue: CloudOffer, wanted: Any) -> FloatingPool:
     """The pool a parameter names (by name or term); the first pool when none is named."""
     if not catalogue.floating_pools:
         raise Conflict("this cloud has no floating IP pools")
@@ -67,14 +67,14 @@ def find_pool(catalogue: CloudCatalogue, wanted: Any) -> FloatingPool:
     raise BadRequest(f"parameter {POOL_PARAMETER}: no pool {name!r} (pools: {known})")
 
 
-def pool_by_mixin(catalogue: CloudCatalogue, type_id: str) -> FloatingPool:
+def pool_by_mixin(catalogue: CloudOffer, type_id: str) -> FloatingPool:
     for pool in catalogue.floating_pools:
         if pool_mixin(pool).type_id == type_id:
             return pool
     raise BadRequest(f"unknown floating IP pool {type_id}")
 
 
-def space(catalogue: CloudCatalogue, pool: FloatingPool) -> addresses.AddressSpace:
+def space(catalogue: CloudOffer, pool: FloatingPool) -> addresses.AddressSpace:
     net = addresses.parse_cidr(pool.cidr)
     key = "shared:" + str(net)
     gateway: str | None = None
@@ -93,7 +93,7 @@ def space(catalogue: CloudCatalogue, pool: FloatingPool) -> addresses.AddressSpa
 
 def allocate(scope: Scope, compute: EntityRecord, pool: FloatingPool) -> EntityRecord:
     """Take a free address of `pool` for `compute`: a new interface to the public network."""
-    spec = public_network(scope.cloud.catalogue)
+    spec = public_network(scope.cloud.offer)
     target = store.find(scope, network.provider_location(spec)) if spec else None
     if target is None:
         raise Conflict("this project has no public network to attach a floating IP to")
@@ -108,7 +108,7 @@ def allocate(scope: Scope, compute: EntityRecord, pool: FloatingPool) -> EntityR
                     source=compute.location,
                     target=target.location,
                     source_row=compute,
-                    space=space(scope.cloud.catalogue, pool),
+                    space=space(scope.cloud.offer, pool),
                 ),
             )
     except Conflict as error:
@@ -159,7 +159,7 @@ def current(
     """(the first floating address, the pool mixins held) as the compute should show them."""
     holding = held(scope, compute, excluding)
     pools = private.values_of(scope, [r.pk for r in holding], private.FLOATING_POOL)
-    catalogue = scope.cloud.catalogue
+    catalogue = scope.cloud.offer
     names = dict.fromkeys(str(pools[r.pk]) for r in holding)
     mixins = [pool_mixin(p).type_id for p in catalogue.floating_pools if p.name in names]
     first = holding[0].attributes.get(links.IF_ADDRESS) if holding else None
@@ -187,7 +187,7 @@ def refresh(scope: Scope, compute: EntityRecord, excluding: int | None = None) -
 
 def on_update(scope: Scope, row: EntityRecord, change: Update) -> None:
     """Pool mixins added allocate one address each; pool mixins removed release theirs."""
-    catalogue = scope.cloud.catalogue
+    catalogue = scope.cloud.offer
     added = [m for m in change.add if is_pool(m.type_id) and m.type_id not in change.current]
     removed = [m for m in change.remove if is_pool(m)]
     for mixin in added:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from occi_server.backends.local import images, versions
 from occi_server.backends.local.backend import LocalBackend
-from occi_server.backends.local.catalogue import Image
+from occi_server.backends.local.offer import Image
 from occi_server.backends.local.templates import OS_SCHEME
 from occi_server.categories.templates import sanitize_term
 from occi_server.drivers import disk_images

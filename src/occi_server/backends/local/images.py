@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, or_, select
 
-from occi_server.backends.local.catalogue import Image
 from occi_server.backends.local.direct import Prepared
+from occi_server.backends.local.offer import Image
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.templates import OS_SCHEME, os_mixin
 from occi_server.categories.templates import sanitize_term

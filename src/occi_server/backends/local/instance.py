@@ -20,7 +20,7 @@ from occi_server.backends.local import (
     store,
     versions,
 )
-from occi_server.backends.local.catalogue import Image
+from occi_server.backends.local.offer import Image
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.states import ACTIVE, CORES, MEMORY, occi_state, settle
 from occi_server.backends.local.store import EntityRecord
@@ -60,7 +60,7 @@ def _revert(scope: Scope, row: EntityRecord, parameters: dict[str, Any]) -> tupl
 
 
 def _alloc(scope: Scope, row: EntityRecord, parameters: dict[str, Any]) -> tuple[None, None]:
-    pool = floating_ips.find_pool(scope.cloud.catalogue, parameters.get(openstack.FLOATING_POOL))
+    pool = floating_ips.find_pool(scope.cloud.offer, parameters.get(openstack.FLOATING_POOL))
     floating_ips.allocate(scope, row, pool)
     floating_ips.refresh(scope, row)
     return None, None

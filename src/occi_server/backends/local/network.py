@@ -8,7 +8,7 @@ from typing import Any
 from occi_server.backends.base import ActionOutcome, EntityDraft
 from occi_server.backends.local import allocations, store, subnets
 from occi_server.backends.local.addresses import IpNetwork, first_host, is_host, parse_cidr
-from occi_server.backends.local.catalogue import NetworkSpec
+from occi_server.backends.local.offer import NetworkSpec
 from occi_server.backends.local.rules import KindRules, Update, allowed, step_for
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.store import EntityRecord
@@ -119,7 +119,7 @@ def ip_network(attributes: Mapping[str, Any], mixins: list[str]) -> IpNetwork | 
 
 
 def provider_spec(scope: Scope, row: EntityRecord) -> NetworkSpec | None:
-    for spec in scope.cloud.catalogue.networks:
+    for spec in scope.cloud.offer.networks:
         if row.id == spec.name and row.location == provider_location(spec):
             return spec
     return None
@@ -144,7 +144,7 @@ def _allocated(scope: Scope, row: EntityRecord) -> bool:
 
 def ensure_provider_networks(scope: Scope) -> None:
     """Give the project its view of the catalogue's networks (idempotent)."""
-    for spec in scope.cloud.catalogue.networks:
+    for spec in scope.cloud.offer.networks:
         location = provider_location(spec)
         if store.find(scope, location) is not None:
             continue

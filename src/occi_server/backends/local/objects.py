@@ -18,8 +18,8 @@ from typing import Any
 
 from occi_server.backends.base import EntityDraft, StoredObject
 from occi_server.backends.local import images, quotas, store, versions
+from occi_server.backends.local.project_cloud import LocalProjectCloud
 from occi_server.backends.local.scope import Scope
-from occi_server.backends.local.session import LocalSession
 from occi_server.backends.local.storage import LIFECYCLE, SIZE, SNAPSHOT_SUFFIXES
 from occi_server.backends.local.store import EntityRecord
 from occi_server.categories import infrastructure as infra
@@ -29,7 +29,7 @@ from occi_server.drivers.disk_images import DiskImageError
 from occi_server.drivers.volumes import GIB, StoreError, VolumeStore, image_of, volume_of
 from occi_server.errors import BadRequest, Conflict, NotFound
 
-Sessions = Callable[[RequestContext, bool], AbstractContextManager[LocalSession]]
+Sessions = Callable[[RequestContext, bool], AbstractContextManager[LocalProjectCloud]]
 _SHOWN = ("occi.core.title", SIZE, LIFECYCLE.state, LIFECYCLE.message)
 
 
@@ -221,7 +221,7 @@ def _bytes_of(project: str, item: StoredObject) -> str:
 
 
 # -- new objects ---------------------------------------------------------------------------
-def _new_volume(session: LocalSession, name: str, size: int, staged: Path) -> StoredObject:
+def _new_volume(session: LocalProjectCloud, name: str, size: int, staged: Path) -> StoredObject:
     scope = session.scope
     if size == 0:
         raise BadRequest(f"volumes/{name}: a volume needs at least one byte")

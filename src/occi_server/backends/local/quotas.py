@@ -151,7 +151,7 @@ def _storage(scope: Scope, params: dict[str, str]) -> dict[str, float]:
 
 
 def _networks(scope: Scope, params: dict[str, str]) -> dict[str, float]:
-    provider = {f"/network/{spec.name}" for spec in scope.cloud.catalogue.networks}
+    provider = {f"/network/{spec.name}" for spec in scope.cloud.offer.networks}
     rows = scope.tx.rows(_NETWORKS, params)
     return {"networks": sum(1 for (location,) in rows if location not in provider)}
 
@@ -191,7 +191,7 @@ def floating_keys(scope: Scope) -> set[str]:
     """The allocation keys of the floating-IP pools (the public network's, where they overlap)."""
     from occi_server.backends.local import floating_ips  # it imports links, which imports us
 
-    catalogue = scope.cloud.catalogue
+    catalogue = scope.cloud.offer
     return {floating_ips.space(catalogue, pool).key for pool in catalogue.floating_pools}
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from occi_server.backends.local.catalogue import CloudCatalogue
 from occi_server.backends.local.direct import Transaction
+from occi_server.backends.local.offer import CloudOffer
 from occi_server.backends.local.templates import ProviderTemplates
 from occi_server.context import RequestContext
 from occi_server.drivers import Drivers
@@ -17,13 +17,13 @@ class Cloud:
     """Built once per backend: the catalogue, the drivers, the default quotas (quotas.py) and
     the template mixins derived from the catalogue."""
 
-    catalogue: CloudCatalogue
+    offer: CloudOffer
     drivers: Drivers
     quotas: Mapping[str, int] = field(default_factory=dict)
     templates: ProviderTemplates = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "templates", ProviderTemplates(self.catalogue))
+        object.__setattr__(self, "templates", ProviderTemplates(self.offer))
 
 
 class Scope:

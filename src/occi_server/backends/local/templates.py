@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from occi_server.backends.local.catalogue import CloudCatalogue, Flavor, Image
+from occi_server.backends.local.offer import CloudOffer, Flavor, Image
 from occi_server.categories.infrastructure import OS_TPL, RESOURCE_TPL
 from occi_server.categories.openstack import OS_TPL_SCHEME, RESOURCE_TPL_SCHEME
 from occi_server.categories.templates import os_template, resource_template
@@ -42,7 +42,7 @@ def os_mixin(image: Image, title: str | None = None) -> Mixin:
 class ProviderTemplates:
     """The catalogue's templates, built once (a project's snapshots: images.py)."""
 
-    def __init__(self, catalogue: CloudCatalogue) -> None:
+    def __init__(self, catalogue: CloudOffer) -> None:
         self.flavors = {flavor_mixin(f).type_id: f for f in catalogue.flavors}
         self.images = {os_mixin(i).type_id: i for i in catalogue.images}
         self.mixins: tuple[Mixin, ...] = (
@@ -54,7 +54,7 @@ class ProviderTemplates:
         self.by_id = {m.type_id: m for m in self.mixins}
         flavor = catalogue.flavor(catalogue.default_flavor)
         image = catalogue.image(catalogue.default_image)
-        assert flavor is not None and image is not None  # checked by CloudCatalogue
+        assert flavor is not None and image is not None  # checked by CloudOffer
         self.default_flavor = flavor_mixin(flavor)
         self.default_image = os_mixin(image)
 

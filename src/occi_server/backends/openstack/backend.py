@@ -15,11 +15,11 @@ from contextlib import contextmanager
 from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import session as ks_session
 
-from occi_server.backends.base import SERVED_KINDS, SUPPORTED_MIXINS, CloudSession
+from occi_server.backends.base import SERVED_KINDS, SUPPORTED_MIXINS, ProjectCloud
 from occi_server.backends.openstack import views
 from occi_server.backends.openstack.client import OpenStackApi
+from occi_server.backends.openstack.project_cloud import OpenStackProjectCloud
 from occi_server.backends.openstack.scope import Scope, Settings
-from occi_server.backends.openstack.session import OpenStackSession
 from occi_server.backends.openstack.templates import OfferCache
 from occi_server.categories import openstack as ext
 from occi_server.context import RequestContext
@@ -65,7 +65,7 @@ class OpenStackBackend:
         return (ext.COMPUTE_EXTENSION,)
 
     @contextmanager
-    def session(self, ctx: RequestContext, *, write: bool = True) -> Iterator[CloudSession]:
+    def open(self, ctx: RequestContext, *, write: bool = True) -> Iterator[ProjectCloud]:
         del write  # no transactions: every call is OpenStack's own
         if not ctx.token:
             raise self._validator.unauthorized("the openstack backend needs --auth keystone")
@@ -74,7 +74,7 @@ class OpenStackBackend:
             self._http, info, self._pool, self._settings.region, self._settings.interface
         )
         try:
-            yield OpenStackSession(Scope(api, self._offers, self._settings))
+            yield OpenStackProjectCloud(Scope(api, self._offers, self._settings))
         except Unauthorized as error:
             # The token went bad between validation and use: forget it, tell how to get one.
             self._validator.forget(ctx.token)

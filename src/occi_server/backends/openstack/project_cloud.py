@@ -1,4 +1,4 @@
-"""One caller's operations on OpenStack: the CloudSession protocol, dispatched by kind."""
+"""One caller's operations on OpenStack: the ProjectCloud protocol, dispatched by kind."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ RULES = "/network/security/rule/"
 LISTERS = (infra.COMPUTE, infra.STORAGE, infra.NETWORK, ext.SECURITY_RULE)
 
 
-class OpenStackSession:
+class OpenStackProjectCloud:
     def __init__(self, scope: Scope) -> None:
         self._scope = scope
 

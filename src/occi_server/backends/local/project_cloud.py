@@ -40,7 +40,7 @@ from occi_server.model import Entity, Mixin
 _DEFAULT_RULES = KindRules()
 
 
-class LocalSession:
+class LocalProjectCloud:
     def __init__(
         self, scope: Scope, rules: Mapping[str, KindRules], implemented: frozenset[str]
     ) -> None:
@@ -65,7 +65,7 @@ class LocalSession:
         return [
             *templates.mixins,
             *images.snapshots(self._scope),
-            *(floating_ips.pool_mixin(p) for p in cloud.catalogue.floating_pools if floating),
+            *(floating_ips.pool_mixin(p) for p in cloud.offer.floating_pools if floating),
         ]
 
     def user_mixins(self) -> Sequence[Mixin]:

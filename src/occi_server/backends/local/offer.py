@@ -1,6 +1,6 @@
 """What the embedded cloud offers: flavors, images, floating-IP pools and shared networks.
 
-Plain data, loaded from configuration (see `catalogue_from_mapping`) or `default_catalogue()`,
+Plain data, loaded from configuration (see `catalogue_from_mapping`) or `default_offer()`,
 which holds what the walkthrough uses.
 """
 
@@ -68,7 +68,7 @@ class NetworkSpec:
 
 
 @dataclass(frozen=True, slots=True)
-class CloudCatalogue:
+class CloudOffer:
     flavors: tuple[Flavor, ...]
     images: tuple[Image, ...]
     floating_pools: tuple[FloatingPool, ...] = ()
@@ -106,9 +106,9 @@ def _check_unique(what: str, names: Sequence[str]) -> None:
         seen.add(name)
 
 
-def default_catalogue() -> CloudCatalogue:
+def default_offer() -> CloudOffer:
     """The walkthrough's cloud: devstack's flavors plus itsy/bitsy, cirros and SmartOS."""
-    return CloudCatalogue(
+    return CloudOffer(
         flavors=(
             Flavor("m1.tiny", 1, 512, 1, 0, 0, "1"),
             Flavor("m1.small", 1, 2048, 20, 0, 0, "2"),
@@ -131,13 +131,13 @@ def default_catalogue() -> CloudCatalogue:
     )
 
 
-def catalogue_from_mapping(data: Mapping[str, Any]) -> CloudCatalogue:
+def catalogue_from_mapping(data: Mapping[str, Any]) -> CloudOffer:
     """Build a catalogue from configuration (e.g. the `[cloud]` table of the TOML file).
 
     Keys: flavors / images / floating_pools / networks (lists of tables whose keys are the
     dataclass fields), default_flavor, default_image. A missing list keeps the default one.
     """
-    base = default_catalogue()
+    base = default_offer()
     try:
         flavors = tuple(Flavor(**f) for f in data.get("flavors", ())) or base.flavors
         images = tuple(Image(**i) for i in data.get("images", ())) or base.images
@@ -145,7 +145,7 @@ def catalogue_from_mapping(data: Mapping[str, Any]) -> CloudCatalogue:
         networks = tuple(NetworkSpec(**n) for n in data.get("networks", ()))
     except TypeError as error:
         raise ValueError(f"cloud catalogue: {error}") from None
-    return CloudCatalogue(
+    return CloudOffer(
         flavors=flavors,
         images=images,
         floating_pools=pools if "floating_pools" in data else base.floating_pools,
