@@ -8,6 +8,7 @@ starts from where the one before left it.
 from __future__ import annotations
 
 import base64
+import os
 import re
 import time
 from pathlib import Path
@@ -153,6 +154,10 @@ def test_resize_boots_the_guest_with_its_new_memory(client: OcciClient) -> None:
 def test_rebuild_boots_a_new_root_disk(client: OcciClient, qemu_server: ServerProcess) -> None:
     disk = _root_disk(qemu_server.data_dir)
     first = disk.stat().st_ino
+    # A second name keeps the old disk's inode taken, so a new file cannot be given its number.
+    kept = qemu_server.data_dir.parent / "old-root-disk"
+    kept.unlink(missing_ok=True)
+    os.link(disk, kept)
     rebuild = client.post(Walk.vm, categories=[_mixin("busybox-again", OS)])
     assert rebuild.status_code == 200, rebuild.text
     wait_console(client, Walk.vm, READY, count=4)
@@ -160,6 +165,7 @@ def test_rebuild_boots_a_new_root_disk(client: OcciClient, qemu_server: ServerPr
         "rebuilt from busybox-again"
     )
     assert _root_disk(qemu_server.data_dir).stat().st_ino != first
+    kept.unlink()
     assert KEY in _section(console(client, Walk.vm), "meta-data", last=True)
 
 
