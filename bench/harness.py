@@ -14,6 +14,8 @@ from pathlib import Path
 
 import httpx
 
+from occi_server.config import QuotasConfig
+
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 LUA = HERE / "lua"
@@ -149,13 +151,8 @@ def make_token(database: str, project: str) -> str:
 
 # A benchmark makes thousands of resources in one project: the default quotas would refuse
 # them (403) and the figures would measure refusals.
-UNLIMITED_QUOTAS = "[quotas]\n" + "".join(
-    f"{name} = -1\n"
-    for name in (
-        "computes", "cores", "memory", "volumes", "gigabytes", "floating_ips", "networks",
-        "security_groups", "security_group_rules", "user_mixins",
-    )
-)
+UNLIMITED = {name: -1 for name in QuotasConfig.model_fields}
+UNLIMITED_QUOTAS = "[quotas]\n" + "".join(f"{name} = -1\n" for name in UNLIMITED)
 
 
 def bench_config(data: Path, config: Path | None = None) -> Path:

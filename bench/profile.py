@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 INFRA = "http://schemas.ogf.org/occi/infrastructure#"
+ACTIONS = "http://schemas.ogf.org/occi/infrastructure/compute/action#"
 App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
 
@@ -143,7 +144,7 @@ def _scenarios(app: App, auth: dict[str, str]) -> dict[str, Callable[[], Awaitab
             _scope(
                 "POST",
                 location,
-                {**occi, "Category": f'restart; scheme="{INFRA}compute/action#"; class="action"'},
+                {**occi, "Category": f'restart; scheme="{ACTIONS}"; class="action"'},
                 "action=restart",
             ),
         ),
@@ -163,7 +164,9 @@ def _time(run: Callable[[], Awaitable[Any]], requests: int) -> tuple[float, floa
 
     async def loop() -> tuple[float, float]:
         for _ in range(min(200, requests)):  # warm caches
-            await run()
+            answer = await run()
+            # A scenario that fails would time its error answer (once: a wrong action scheme).
+            assert not isinstance(answer, tuple) or answer[0] < 400, answer
         wall, cpu = time.perf_counter(), time.process_time()
         for _ in range(requests):
             await run()

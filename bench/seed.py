@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
 
+from bench.harness import UNLIMITED
 from occi_server.backends.base import EntityDraft
 from occi_server.backends.local import LocalBackend, default_offer
 from occi_server.categories import infrastructure as infra
@@ -63,7 +64,7 @@ def seed_computes(url: str, name: str, total: int, batch: int = 5000) -> int:
 
 def _template(engine: Engine, project: str) -> dict[str, Any]:
     ctx = RequestContext(project_id=project, project_name=project, user_id="b", user_name="b")
-    backend = LocalBackend(engine, default_offer())
+    backend = LocalBackend(engine, default_offer(), quotas=UNLIMITED)
     with backend.open(ctx) as session:
         location = session.create_entity(
             EntityDraft(kind=infra.COMPUTE_KIND, attributes={"occi.core.title": "seed"})

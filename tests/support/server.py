@@ -20,7 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from sqlalchemy import Engine
 
+from occi_server.db.engine import make_engine
+from occi_server.db.migrate import upgrade
+from occi_server.identity.store import IdentityStore
 from tests.support import databases
 
 BIN = Path(sys.executable).parent / "occi-server"
@@ -66,6 +70,8 @@ class ServerProcess:
     # Seconds the server has to answer after its start (a busy machine needs more).
     ready_timeout: float = 30.0
     _reader: threading.Thread | None = None
+    _engine: Engine | None = None
+    _identities: IdentityStore | None = None
 
     @property
     def url(self) -> str:
@@ -83,10 +89,17 @@ class ServerProcess:
         return ssl.create_default_context(cafile=self.ca_file) if self.ca_file else True
 
     def token(self, project: str, user: str = "alice") -> str:
-        out = cli(
-            "token", "create", "--project", project, "--user", user, "--database", self.database
-        )
-        return out.strip().splitlines()[-1]
+        """A token for `user` in `project`, minted in this process in the server's database
+        as `occi-server token create` does (tests/e2e/test_lifecycle.py runs that command):
+        a subprocess costs 1-2 s a call on a loaded machine, and the e2e modules mint many."""
+        if self._identities is None:
+            if self.process is None:
+                upgrade(self.database)  # `serve` migrates on start; before it, we must
+            self._engine = make_engine(self.database)
+            self._identities = IdentityStore(self._engine)
+        self._identities.ensure_project(project)
+        self._identities.ensure_user(project, user)
+        return self._identities.create_token(project, user)
 
     def start(self) -> ServerProcess:
         command = [str(BIN)] if BIN.exists() else [sys.executable, "-m", "occi_server.cli"]
@@ -172,6 +185,9 @@ class ServerProcess:
             self.process.kill()
             code = self.process.wait()
         self._join_reader()
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine, self._identities = None, None
         return code
 
     def kill(self) -> int:

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from occi_server import telemetry
-from occi_server.backends.base import Backend
+from occi_server.backends.base import ON_EVENT_LOOP, Backend, Offload
 from occi_server.categories import appliances
 from occi_server.config import Config, load_config
 from occi_server.errors import OcciError
@@ -26,7 +26,7 @@ from occi_server.http.edge import OWN_PATHS, Edge, RouteTemplates
 from occi_server.http.handler import SERVER, Engine
 from occi_server.http.health import Readiness
 from occi_server.http.hosts import HostPolicy
-from occi_server.http.messages import HttpRequest
+from occi_server.http.messages import HttpRequest, HttpResponse
 from occi_server.http.metrics import Metrics
 from occi_server.http.ovf import PREFIX as OVF_PREFIX
 from occi_server.http.ovf import OvfEndpoints
@@ -101,9 +101,8 @@ class OcciApp:
         http_request = await self._read(scope, receive)
         if http_request is None:
             return  # the client went away (or the edge cut a late body off): nothing to do
-        if self.inline and not self._costly(http_request):
-            result = self.console.handle(http_request)
-        else:
+        result = self._on_loop(http_request) if self.inline else None
+        if result is None:
             result = await run_in_threadpool(self.console.handle, http_request)
         body = result.rendered.body
         # Header values may hold UTF-8 text (titles in text/occi); Starlette would use latin-1.
@@ -121,12 +120,27 @@ class OcciApp:
         await send({"type": "http.response.start", "status": result.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
+    def _on_loop(self, request: HttpRequest) -> HttpResponse | None:
+        """The answer computed on the event loop; None when the request belongs in a thread
+        (costly by its look, or found so by the backend before it wrote anything)."""
+        if self._costly(request):
+            return None
+        flag = ON_EVENT_LOOP.set(True)
+        try:
+            return self.console.handle(request)
+        except Offload:
+            return None
+        finally:
+            ON_EVENT_LOOP.reset(flag)  # before the thread: it must not inherit the flag
+
     def _costly(self, request: HttpRequest) -> bool:
         """Whether a request may take more than a few milliseconds of CPU (a password to check,
         an action on a whole collection, inline links, a delete, a large body): those leave
         the event loop."""
-        if len(request.body) > INLINE_BODY_BYTES or request.method == "DELETE":
-            return True  # a delete takes the entity's links along: unbounded in advance
+        if len(request.body) > INLINE_BODY_BYTES:
+            return True
+        if request.method == "DELETE" and request.path.endswith("/"):
+            return True  # a collection (or its mixin's members); one entity: see Offload
         if request.method not in ("GET", "HEAD") and (
             len(request.body) > INLINE_WRITE_BYTES
             or b"link" in request.body.lower()

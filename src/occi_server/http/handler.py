@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from occi_server import __version__, telemetry
-from occi_server.backends.base import Backend
+from occi_server.backends.base import Backend, Offload
 from occi_server.config import LimitsConfig
 from occi_server.context import RequestContext
 from occi_server.errors import (
@@ -97,6 +97,8 @@ class Engine:
             return self._dispatch(request, ctx, renderer, self._parse(request))
         except OcciError as error:
             return self._error(error, renderer)
+        except Offload:
+            raise  # nothing was written: http/app.py runs the request again in a thread
         except Exception:  # never a traceback to the client; keep it in the log
             log.exception("unexpected error on %s %s", request.method, request.path)
             return self._error(

@@ -24,6 +24,7 @@ _HOST = re.compile(
     rf"(?P<name>{_LABEL}(?:\.{_LABEL})*\.?|\[(?P<ip6>[0-9A-Fa-f:.]+)\])(?::(?P<port>\d{{1,5}}))?"
 )
 LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
+KNOWN_HOSTS = 256
 
 
 def split_host(host: str) -> tuple[str, str] | None:
@@ -55,12 +56,26 @@ class HostPolicy:
         # Entries with a port match that port only; entries without, any port.
         self._exact = {n for n in names if split_host(n) and split_host(n)[1]}  # type: ignore[index]
         self._any_port = {n.rstrip(".") for n in names if n not in self._exact}
+        # Clients send the same few Host values over and over: their answers are kept.
+        self._known: dict[tuple[str, str | None, str], str] = {}
 
     def base_url(
         self, scheme: str, host: str | None, server: tuple[str, int] | None, root_path: str = ""
     ) -> str:
         """The base URL for a request (with the ASGI root_path: a prefix a trusted proxy took
         off), or BadRequest naming the refused Host."""
+        key = (scheme, host, root_path)
+        known = self._known.get(key) if host is not None else None
+        if known is not None:
+            return known
+        url = self._base_url(scheme, host, server, root_path)
+        if host is not None and len(self._known) < KNOWN_HOSTS:  # bounded: Host is the client's
+            self._known[key] = url
+        return url
+
+    def _base_url(
+        self, scheme: str, host: str | None, server: tuple[str, int] | None, root_path: str
+    ) -> str:
         if host is None:
             if self._exact or self._any_port:
                 raise BadRequest("Host: required")

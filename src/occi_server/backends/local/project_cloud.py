@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from occi_server.backends.base import (
+    ON_EVENT_LOOP,
     ActionOutcome,
     DiskFile,
     EntityChanges,
     EntityDraft,
     EntityQuery,
     LinkDraft,
+    Offload,
 )
 from occi_server.backends.local import (
     control,
@@ -38,6 +40,8 @@ from occi_server.errors import BadRequest, Conflict, NotFound
 from occi_server.model import Entity, Mixin
 
 _DEFAULT_RULES = KindRules()
+# A delete on the event loop takes at most this many links along (a few ms); more: a thread.
+INLINE_DELETE_LINKS = 16
 
 
 class LocalProjectCloud:
@@ -217,6 +221,8 @@ class LocalProjectCloud:
         self._rules_for(row.kind).before_delete(scope, row)
         # Composition: a resource takes every link that starts or ends at it.
         attached = [] if store.is_link(row) else store.attached(scope, row)
+        if len(attached) > INLINE_DELETE_LINKS and ON_EVENT_LOOP.get():
+            raise Offload(f"{location} takes {len(attached)} links along")
         for link in attached:
             self._rules_for(link.kind).before_delete(scope, link)
         store.delete_entities(scope, [*attached, row])
