@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import databases
+from tests.support.origin import Origin
 from tests.support.server import ServerProcess
 
 
@@ -47,3 +48,11 @@ def empty_database_url(tmp_path: Path) -> Iterator[str]:
     url = databases.empty_url(tmp_path, "empty")
     yield url
     databases.release(url)
+
+
+@pytest.fixture(scope="session")
+def origin() -> Iterator[Origin]:
+    """Another HTTP server on 127.0.0.1 the cloud may fetch from (tests/support/origin.py)."""
+    server = Origin().start()
+    yield server
+    server.stop()

@@ -110,5 +110,7 @@ def build_backend_and_auth(config: Config) -> tuple[Backend, Authenticator]:
         _drivers(config),
         quotas=config.quotas.model_dump(),
         cdmi=config.cdmi.enabled,
+        remote=config.remote,
+        enterprise_number=config.cdmi.enterprise_number,
     )
     return backend, build_authenticator(config.server.auth, engine, config.limits)

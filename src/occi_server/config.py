@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationError, field_validator
 
 
 class ConfigError(Exception):
@@ -191,8 +191,31 @@ class CdmiConfig(_Strict):
     enterprise_number: int = Field(default=32473, ge=1, lt=1 << 24)
 
 
+class RemoteConfig(_Strict):
+    """Bytes the cloud fetches from other servers (remote.py): a storagelink to an external CDMI
+    object, an OVF descriptor's disk URLs. Nothing is fetched from a URL no prefix allows."""
+
+    # URL prefixes (scheme://host[:port]/path/) a fetch may start with; default: none at all.
+    allowed: list[str] = []
+    max_bytes: int = Field(default=64 << 30, ge=1024)  # one fetched object
+    connect_timeout: float = Field(default=10.0, gt=0, le=600)
+    read_timeout: float = Field(default=60.0, gt=0, le=3600)  # between two chunks
+    total_timeout: float = Field(default=3600.0, gt=0, le=86_400)  # one whole fetch
+    max_jobs: int = Field(default=2, ge=1, le=16)  # fetches running at once in one process
+
+    @field_validator("allowed")
+    @classmethod
+    def _prefixes(cls, values: list[str]) -> list[str]:
+        from occi_server.remote import check_prefix
+
+        for value in values:
+            check_prefix(value)
+        return values
+
+
 class Config(_Strict):
     data_dir: str = "data"
+    remote: RemoteConfig = RemoteConfig()
     cdmi: CdmiConfig = CdmiConfig()
     server: ServerConfig = ServerConfig()
     database: DatabaseConfig = DatabaseConfig()

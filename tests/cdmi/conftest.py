@@ -13,12 +13,14 @@ import pytest
 
 from occi_server.db.engine import make_engine
 from occi_server.identity.store import IdentityStore
+from tests.support.origin import Origin
 from tests.support.server import ServerProcess
 
 VERSION = {"X-CDMI-Specification-Version": "1.1.1"}
 OBJECT = "application/cdmi-object"
 CONTAINER = "application/cdmi-container"
 CAPABILITY = "application/cdmi-capability"
+MAX_FETCH = 4 << 20  # [remote] max_bytes of the `importing` server
 
 
 @dataclass
@@ -81,3 +83,33 @@ def tokens(server: ServerProcess) -> Iterator[Callable[[str], str]]:
 def cdmi(server: ServerProcess, tokens: Callable[[str], str]) -> Cdmi:
     """A client in a project of its own (each test sees only what it made)."""
     return Cdmi(server.url, tokens(f"cdmi-{uuid.uuid4().hex[:8]}"))
+
+
+@pytest.fixture(scope="session")
+def importing(tmp_path_factory: pytest.TempPathFactory, origin: Origin) -> Iterator[ServerProcess]:
+    """A server of its own that may fetch from `origin`'s /cdmi/shared/ (and whose catalogue
+    images no other test sees)."""
+    data = tmp_path_factory.mktemp("imports")
+    config = data / "occi.toml"
+    config.write_text(
+        f'[remote]\nallowed = ["{origin.url("/cdmi/shared/")}"]\nmax_bytes = {MAX_FETCH}\n'
+        "read_timeout = 2.0\nconnect_timeout = 2.0\n"
+    )
+    process = ServerProcess(data_dir=data, env={"OCCI_CONFIG": str(config)}).start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def mint(importing: ServerProcess) -> Iterator[Callable[[str], str]]:
+    """Tokens made in the server's identity store, in-process (the CLI costs seconds)."""
+    engine = make_engine(importing.database)
+    identities = IdentityStore(engine)
+
+    def make(project: str) -> str:
+        identities.ensure_project(project)
+        identities.ensure_user(project, "alice")
+        return identities.create_token(project, "alice")
+
+    yield make
+    engine.dispose()

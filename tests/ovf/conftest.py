@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.origin import Origin
 from tests.support.server import ServerProcess
 
 REQUIRED = "1" in (os.environ.get("OCCI_REQUIRE_OVF"), os.environ.get("OCCI_REQUIRE_QEMU_IMG"))
@@ -45,10 +46,16 @@ def cot() -> Path:
 
 
 @pytest.fixture(scope="session")
-def ovf_server(tmp_path_factory: pytest.TempPathFactory, qemu_img: None) -> Iterator[ServerProcess]:
+def ovf_server(
+    tmp_path_factory: pytest.TempPathFactory, qemu_img: None, origin: Origin
+) -> Iterator[ServerProcess]:
+    """Descriptors imported alone may name disks under `origin`'s /ovf/ (tests/conftest.py)."""
     data = tmp_path_factory.mktemp("ovf-data")
     config = data / "occi.toml"
-    config.write_text(f"[ovf]\nmax_package_bytes = {MAX_PACKAGE}\nmax_jobs = 8\n")
+    config.write_text(
+        f"[ovf]\nmax_package_bytes = {MAX_PACKAGE}\nmax_jobs = 8\n"
+        f'[remote]\nallowed = ["{origin.url("/ovf/")}"]\nread_timeout = 5.0\n'
+    )
     process = ServerProcess(data_dir=data, env={"OCCI_CONFIG": str(config)}).start()
     yield process
     process.stop()

@@ -34,6 +34,24 @@ ONE_DISK = """<?xml version="1.0"?>
   </VirtualHardwareSection></VirtualSystem></Envelope>"""
 
 
+# A boot disk from a file and a blank second disk of `blank_gib` GiB.
+TWO_DISKS = """<?xml version="1.0"?>
+<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1"
+  xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1"
+  xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData">
+  <References><File ovf:href="{boot}" ovf:id="f1"/></References>
+  <DiskSection><Info/>
+    <Disk ovf:diskId="d1" ovf:fileRef="f1" ovf:capacity="16" ovf:capacityAllocationUnits="byte * 2^20"/>
+    <Disk ovf:diskId="d2" ovf:capacity="{blank_gib}" ovf:capacityAllocationUnits="byte * 2^30"/>
+  </DiskSection>
+  <VirtualSystem ovf:id="two"><Info/><VirtualHardwareSection><Info/>
+    <Item><rasd:InstanceID>1</rasd:InstanceID><rasd:ResourceType>17</rasd:ResourceType>
+      <rasd:HostResource>ovf:/disk/d1</rasd:HostResource></Item>
+    <Item><rasd:InstanceID>2</rasd:InstanceID><rasd:ResourceType>17</rasd:ResourceType>
+      <rasd:HostResource>ovf:/disk/d2</rasd:HostResource></Item>
+  </VirtualHardwareSection></VirtualSystem></Envelope>"""
+
+
 def descriptor(href: str = "d.vmdk", network: str = "net", fmt: str = "") -> bytes:
     return ONE_DISK.format(href=href, network=network, format=fmt).encode()
 
@@ -166,10 +184,10 @@ def test_disk_with_a_backing_file_fails_the_job(
 
 
 @pytest.mark.usefixtures("untouched")
-def test_a_failure_after_storages_were_made_rolls_all_of_it_back(
+def test_a_failure_after_the_disks_were_placed_rolls_all_of_it_back(
     ovf_server: ServerProcess, ovf_token: str, tmp_path: Path
 ) -> None:
-    # The storage is made and filled, then its network's name is refused: nothing stays.
+    # The boot image is placed and recorded, then the network's name is refused: nothing stays.
     disk = vmdk(tmp_path / "d.vmdk", data=b"bytes that must not stay")
     package = ova(tmp_path / "p.ova", [("a.ovf", descriptor(network="n" * 201)), ("d.vmdk", disk)])
     assert "longer than 200 characters" in failed(ovf_server, ovf_token, package)
@@ -217,12 +235,10 @@ def test_wrong_media_type_no_credentials_and_unknown_paths_are_4xx(
 ) -> None:
     url = ovf_server.url
     auth = {"X-Auth-Token": ovf_token}
-    xml = httpx.post(
-        url + "/ovf/imports/",
-        content=b"<Envelope/>",
-        headers={**auth, "Content-Type": "application/ovf+xml"},
+    zipped = httpx.post(
+        url + "/ovf/imports/", content=b"PK", headers={**auth, "Content-Type": "application/zip"}
     )
-    assert xml.status_code == 415 and "send application/x-tar" in xml.json()["message"]
+    assert zipped.status_code == 415 and "send application/x-tar" in zipped.json()["message"]
     assert upload(url, "wrong-token", b"x").status_code == 401
     assert httpx.get(url + "/ovf/imports/", headers=auth).status_code == 405
     assert httpx.get(url + "/ovf/jobs/" + "0" * 32, headers=auth).status_code == 404
@@ -237,8 +253,10 @@ def test_an_import_over_the_projects_quota_fails_and_leaves_nothing(
     cli("quota", "set", "--project", "ovf-quota", "gigabytes=4", "--database", ovf_server.database)
     listing = {"X-Auth-Token": token, "Accept": "text/uri-list"}
     before = httpx.get(ovf_server.url + "/", headers=listing).text
-    # The VirtualBox fixture's disk is 8 GiB: over the project's 4.
-    names = ("ubuntu.2.0.ovf", "ubuntu.2.0.mf", "ubuntu.2.0-disk1.vmdk")
-    error = failed(ovf_server, token, ova(tmp_path / "u.ova", [(n, COT / n) for n in names]))
+    # The first disk becomes the OS image the compute boots (no volume quota, as Glance's
+    # images are not Cinder's gigabytes); the second, blank, one is an 8 GiB storage: over 4.
+    two = TWO_DISKS.format(boot="d.vmdk", blank_gib=8).encode()
+    package = ova(tmp_path / "q.ova", [("a.ovf", two), ("d.vmdk", vmdk(tmp_path / "d.vmdk"))])
+    error = failed(ovf_server, token, package)
     assert "gigabytes" in error, error
     assert httpx.get(ovf_server.url + "/", headers=listing).text == before

@@ -5,7 +5,9 @@ way, small (tests/ovf/fixtures/ORIGIN.md)."""
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +27,7 @@ class Expected:
     title: str
     cores: int | None
     memory: float | None  # GiB
-    disks: list[float]  # GiB, in storagelink order
+    disks: list[float]  # GiB: the boot image's, then the storages' in storagelink order
     networks: list[str]  # one per interface
     user_data: str | None = None
 
@@ -172,6 +174,21 @@ def _interfaces(base: str, compute: dict[str, Any], token: str) -> list[str]:
     return names
 
 
+def _boot_image(server: ServerProcess, compute: dict[str, Any]) -> list[float]:
+    """The virtual size (GiB) of the OS image the import made of the first disk, which the
+    compute boots ([] when the appliance has no disk: the default OS template)."""
+    terms = [m.rpartition("#")[2] for m in compute.get("mixins", []) if "template/os#ovf-" in m]
+    if not terms:
+        return []
+    (image,) = server.data_dir.glob(f"store/images/*/{terms[0]}")
+    info = subprocess.run(
+        ["qemu-img", "info", "--output=json", str(image)], capture_output=True, check=True
+    )
+    described = json.loads(info.stdout)
+    assert described["format"] == "qcow2"
+    return [described["virtual-size"] / GIB]
+
+
 def _storages(base: str, compute: dict[str, Any], token: str) -> list[float]:
     links = [ln for ln in compute.get("links", []) if ln["kind"].endswith("#storagelink")]
     links.sort(key=lambda ln: ln["attributes"]["occi.storagelink.deviceid"])
@@ -205,7 +222,8 @@ def test_fixture_imports_or_fails_with_its_reason(
         assert attributes["occi.compute.cores"] == expected.cores
     if expected.memory is not None:
         assert attributes["occi.compute.memory"] == pytest.approx(expected.memory)
-    assert _storages(ovf_server.url, compute, token) == expected.disks
+    disks = _boot_image(ovf_server, compute) + _storages(ovf_server.url, compute, token)
+    assert disks == expected.disks
     assert _interfaces(ovf_server.url, compute, token) == expected.networks
     if expected.user_data is not None:
         assert attributes["occi.compute.userdata"] == expected.user_data

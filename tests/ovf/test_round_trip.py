@@ -1,6 +1,6 @@
 """Export a compute, read the package with an independent tool (COT's `cot info`), import it
-again: the new compute has the same title, cores, memory, disk sizes and contents, and
-interfaces on the same networks."""
+again: the new compute has the same title, cores, memory, disk sizes and contents (its root
+disk as the OS image it boots, its volume as a storage), and interfaces on the same networks."""
 
 from __future__ import annotations
 
@@ -20,12 +20,15 @@ from tests.ovf.builders import (
     entity,
     ova,
     run_import,
+    vmdk,
     wait,
 )
 from tests.support.server import ServerProcess
 
+INFRA = "http://schemas.ogf.org/occi/infrastructure#"
 
-def _disks(server: ServerProcess, compute: dict[str, Any], token: str) -> list[tuple[float, str]]:
+
+def _volumes(server: ServerProcess, compute: dict[str, Any], token: str) -> list[tuple[float, str]]:
     """(size in GiB, content digest of its file in the store) per storagelink, in order."""
     links = [ln for ln in compute["links"] if ln["kind"].endswith("#storagelink")]
     links.sort(key=lambda ln: ln["attributes"]["occi.storagelink.deviceid"])
@@ -45,40 +48,64 @@ def _networks(server: ServerProcess, compute: dict[str, Any], token: str) -> lis
     ]
 
 
-def _root_disk(server: ServerProcess, compute: dict[str, Any]) -> tuple[float, str]:
-    """The root disk: zeros of the flavor's size (the simulated hypervisor writes none)."""
-    size = compute["attributes"]["org.openstack.flavor.disk"]
-    blank = server.data_dir / "blank.raw"
-    with open(blank, "wb") as handle:
-        handle.truncate(int(size * (1 << 30)))
-    return size, content_digest(blank)
+def _image_raw(server: ServerProcess, compute: dict[str, Any], work: Path) -> Path:
+    """The OS image an imported compute boots, converted to raw."""
+    (term,) = [m.rpartition("#")[2] for m in compute["mixins"] if "template/os#ovf-" in m]
+    (image,) = server.data_dir.glob(f"store/images/*/{term}")
+    raw = work / f"{term}.raw"
+    subprocess.run(
+        ["qemu-img", "convert", "-q", "-f", "qcow2", "-O", "raw", str(image), str(raw)], check=True
+    )
+    return raw
+
+
+def _occi(url: str, token: str, headers: dict[str, str]) -> httpx.Response:
+    return httpx.post(url, headers={"X-Auth-Token": token, **headers}, timeout=30)
+
+
+def _attach_volume(url: str, token: str, compute: str, data: bytes, server: ServerProcess) -> None:
+    """A new 4 MiB storage holding `data` at 1 MiB, linked to the compute."""
+    made = _occi(
+        url + "/storage/",
+        token,
+        {
+            "Content-Type": "text/occi",
+            "Category": f'storage; scheme="{INFRA}"; class="kind"',
+            "X-OCCI-Attribute": "occi.storage.size=0.00390625",
+        },
+    )
+    assert made.status_code == 201, made.text
+    storage = made.headers["location"]
+    (path,) = server.data_dir.glob(f"store/volumes/*/{storage.rpartition('/')[2]}")
+    with open(path, "r+b") as handle:
+        handle.seek(1 << 20)
+        handle.write(data)
+    attributes = f'occi.core.source="{compute}", occi.core.target="{storage}"'
+    linked = _occi(
+        url + "/storage/link/",
+        token,
+        {
+            "Content-Type": "text/occi",
+            "Category": f'storagelink; scheme="{INFRA}"; class="kind"',
+            "X-OCCI-Attribute": attributes,
+        },
+    )
+    assert linked.status_code == 201, linked.text
 
 
 def test_export_is_read_by_cot_and_reimports_the_same_compute(
     ovf_server: ServerProcess, ovf_token: str, cot: Path, tmp_path: Path
 ) -> None:
     token, url = ovf_token, ovf_server.url
-    job = run_import(
-        url, token, ova(tmp_path / "in.ova", [(n, COT / n) for n in ("vmware.ovf", "input.vmdk")])
-    )
+    # COT's ovftool descriptor, its disk holding real bytes: the OS image the compute boots.
+    boot = vmdk(tmp_path / "input.vmdk", "16M", os.urandom(1 << 20))
+    members = [("vmware.ovf", COT / "vmware.ovf"), ("input.vmdk", boot)]
+    job = run_import(url, token, ova(tmp_path / "in.ova", members))
     assert job["state"] == "done", job
     first_url = next(u for u in job["created"] if "/compute/" in u)
+    assert any("/mixin/os_tpl/ovf-" in u for u in job["created"])
+    _attach_volume(url, token, first_url, os.urandom(1 << 20), ovf_server)
     first = entity(first_url, token)
-    # Real bytes in the imported disk, past what the fixture held.
-    (volume,) = _disks(ovf_server, first, token)
-    storage = entity(
-        url
-        + next(ln for ln in first["links"] if ln["kind"].endswith("#storagelink"))["target"][
-            "location"
-        ],
-        token,
-    )
-    (path,) = ovf_server.data_dir.glob(f"store/volumes/*/{storage['id']}")
-    with open(path, "r+b") as handle:
-        handle.seek(300 << 20)
-        handle.write(os.urandom(1 << 20))
-    written = _disks(ovf_server, first, token)
-    assert written != [volume]
 
     assert action(first_url, token, EXPORT).status_code == 409  # running: refused, not snapshotted
     assert "export" not in " ".join(first["actions"])
@@ -111,8 +138,16 @@ def test_export_is_read_by_cot_and_reimports_the_same_compute(
     assert second["title"] == first["title"] == "vmw"
     for name in ("occi.compute.cores", "occi.compute.memory"):
         assert second["attributes"][name] == first["attributes"][name]
-    # The export carried the root disk and the volume, in that order: both come back as disks.
-    assert _disks(ovf_server, second, token) == [_root_disk(ovf_server, first), *written]
+    # The root disk came back as the OS image the new compute boots, with the same bytes (the
+    # first one's image, grown to the root disk's size: the flavor's, when larger).
+    second_root, first_root = (_image_raw(ovf_server, c, tmp_path) for c in (second, first))
+    flavor = round((first["attributes"].get("org.openstack.flavor.disk") or 1) * (1 << 30))
+    size = second_root.stat().st_size
+    assert size == max(first_root.stat().st_size, flavor)
+    os.truncate(first_root, size)
+    assert content_digest(second_root) == content_digest(first_root)
+    # The volume came back as a storage of the same size and bytes.
+    assert _volumes(ovf_server, second, token) == _volumes(ovf_server, first, token)
     assert _networks(ovf_server, second, token) == _networks(ovf_server, first, token)
 
 

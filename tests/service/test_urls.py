@@ -17,6 +17,8 @@ BASE = "http://127.0.0.1:8787"
         ("http://127.0.0.1:8787/compute/1", "/compute/1"),
         ("http://localhost:8787/compute/1", "/compute/1"),
         ("https://elsewhere.example.com/storage/9", "https://elsewhere.example.com/storage/9"),
+        # Another port of this host is another server (a CDMI server to import from).
+        ("http://127.0.0.1:9000/storage/9", "http://127.0.0.1:9000/storage/9"),
     ],
 )
 def test_local_urls_become_paths_and_foreign_ones_stay(given: str, expected: str) -> None:

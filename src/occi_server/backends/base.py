@@ -123,6 +123,9 @@ class DiskFile:
     path: Path | None
     size: int  # bytes the guest sees
     title: str
+    # A guest's root disk as its hypervisor keeps it: a qcow2 overlay whose backing file is
+    # the image it booted (read through when exported); any other disk names none.
+    overlay: bool = False
 
 
 @runtime_checkable
@@ -138,8 +141,20 @@ class DiskAccess(Protocol):
     def discard_storage(self, storage_id: str) -> None:
         """Bytes placed for a storage that was not created after all."""
 
+    def place_image(self, term: str, path: Path) -> None:
+        """The qcow2 image at `path` becomes the bytes of the project's OS image `term`, about
+        to be recorded (placed before the transaction, as a storage's)."""
+
+    def record_image(self, term: str, title: str, size: int) -> Mixin:
+        """Record the placed image as an OS template of the project (in the creating
+        transaction; `size`: the bytes its guest disk holds); its mixin, for a compute to boot."""
+
+    def discard_image(self, term: str) -> None:
+        """Bytes placed for an image that was not recorded after all."""
+
     def disks_of(self, location: str) -> list[DiskFile]:
-        """A compute's disks: the root disk, then its storages in link order."""
+        """A compute's disks: the root disk (its image's bytes while the guest never wrote
+        one), then its storages in link order."""
 
 
 class ProjectCloud(Protocol):

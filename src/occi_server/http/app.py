@@ -68,7 +68,13 @@ class OcciApp:
         self.ovf: OvfEndpoints | None = None
         hooks = {}
         if backend.name == "local":
-            self.appliances = Appliances(backend, config.ovf, config.data_dir)
+            self.appliances = Appliances(
+                backend,
+                config.ovf,
+                config.data_dir,
+                remote=config.remote,
+                enterprise=config.cdmi.enterprise_number,
+            )
             self.ovf = OvfEndpoints(self.appliances, authenticator, self.hosts)
             hooks = {appliances.EXPORT.type_id: self.appliances.export}
         self.engine = Engine(backend, catalogue, authenticator, config.limits, hooks)

@@ -2,7 +2,8 @@
 an upload is streamed to the job's file as it arrives (bounded by ovf.max_package_bytes),
 never held in memory, and an export is streamed from its file.
 
-    POST   /ovf/imports/            an OVA (application/x-tar) -> 202, Location: its job
+    POST   /ovf/imports/            an OVA (application/x-tar), or a descriptor alone whose
+                                    disks are URLs (application/ovf+xml) -> 202, Location: its job
     GET    /ovf/jobs/<id>           the job: state, progress, created locations or the error
     DELETE /ovf/jobs/<id>           a finished job and its files
     GET    /ovf/exports/<id>.ova    an export's package, once its job is done
@@ -36,12 +37,14 @@ from occi_server.errors import (
 from occi_server.http.hosts import HostPolicy
 from occi_server.identity.auth import Authenticator
 from occi_server.ovf.jobs import DONE, FAILED, Job
+from occi_server.ovf.package import MAX_DESCRIPTOR_BYTES
 from occi_server.service.appliances import EXPORTS, IMPORTS, JOBS, Appliances
 
 log = logging.getLogger("occi_server.http")
 PREFIX = "/ovf/"
 _CHUNK = 1 << 20
 TAR = "application/x-tar"
+OVF_XML = "application/ovf+xml"
 
 
 class OvfEndpoints:
@@ -106,16 +109,24 @@ class OvfEndpoints:
         send: Send,
     ) -> None:
         media = headers.get("content-type", "").partition(";")[0].strip().lower()
-        if media != TAR:
-            hint = " (a descriptor alone is not imported: send the OVA)" if "ovf" in media else ""
-            raise UnsupportedMediaType(f"Content-Type {media or 'none'}: send {TAR}{hint}")
-        most = self.appliances.config.max_package_bytes
+        if media not in (TAR, OVF_XML):
+            raise UnsupportedMediaType(
+                f"Content-Type {media or 'none'}: send {TAR} (an OVA) or {OVF_XML} "
+                "(a descriptor whose disk files are URLs)"
+            )
+        if media == TAR:
+            most = self.appliances.config.max_package_bytes
+            too_large = f"the package exceeds ovf.max_package_bytes ({most} bytes)"
+        else:
+            most = MAX_DESCRIPTOR_BYTES
+            too_large = f"a descriptor is at most {most} bytes"
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > most:
-            raise PayloadTooLarge(f"the package exceeds ovf.max_package_bytes ({most} bytes)")
+            raise PayloadTooLarge(too_large)
         job = self.appliances.new_import(ctx)
+        target = self.appliances.upload_path(job, descriptor=media == OVF_XML)
         try:
-            complete = await _receive_to(receive, self.appliances.upload_path(job), most)
+            complete = await _receive_to(receive, target, most, too_large)
         except BaseException:
             self.appliances.abandon(job)
             raise
@@ -193,7 +204,7 @@ def _when(stamp: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
 
 
-async def _receive_to(receive: Receive, path: Path, most: int) -> bool:
+async def _receive_to(receive: Receive, path: Path, most: int, too_large: str) -> bool:
     """The body into `path`; False when the client disconnected, 413 past `most` bytes."""
     size = 0
     pending: list[bytes] = []
@@ -205,7 +216,7 @@ async def _receive_to(receive: Receive, path: Path, most: int) -> bool:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > most:
-                raise PayloadTooLarge(f"the package exceeds ovf.max_package_bytes ({most} bytes)")
+                raise PayloadTooLarge(too_large)
             pending.append(chunk)
             more = message.get("more_body", False)
             if sum(map(len, pending)) >= _CHUNK or not more:

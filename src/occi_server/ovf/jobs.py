@@ -3,6 +3,7 @@ worker process can answer for it) and a small runner that does the work off the 
 
     <data_dir>/ovf/<project>/<job id>/job.json     the record (state, progress, results)
                                      /upload.ova   an import's package, as uploaded
+                                     /descriptor.ovf  or its descriptor alone (disks by URL)
                                      /work/        unpacked and converted files (removed after)
                                      /package.ova  an export's result
 
@@ -117,7 +118,7 @@ def _alive(pid: int) -> bool:
 def fail(store: JobStore, job: Job, message: str) -> None:
     folder = store.folder(job.project, job.id)
     shutil.rmtree(folder / "work", ignore_errors=True)
-    for name in ("upload.ova", "package.ova", "package.ova.partial"):
+    for name in ("upload.ova", "descriptor.ovf", "package.ova", "package.ova.partial"):
         with contextlib.suppress(FileNotFoundError):
             (folder / name).unlink()
     job.state, job.error, job.step, job.finished = FAILED, message, "failed", time.time()

@@ -1,10 +1,12 @@
 """OVF import and export as jobs (docs/ovf.md).
 
-An import unpacks the OVA, checks the manifest, parses the descriptor and converts each disk
-with qemu-img to raw in the job's directory; only then does one transaction create the
-storages (filled from those files), the networks it does not find, and the compute with its
-storagelinks and networkinterfaces. A failure anywhere rolls the transaction back (the
-storages' files go with it), so a failed import leaves nothing in the cloud.
+An import unpacks the OVA and checks its manifest (or, for a descriptor alone, fetches the
+disk files its URLs name: appliance_sources.py), parses the descriptor and converts each disk
+with qemu-img in the job's directory (the first to the qcow2 of the OS image the compute will
+boot, the others to raw); only then does one transaction record the image and create the
+storages (filled from those files), the networks it does not find, and the compute
+(appliance_entities.py). A failure anywhere rolls the transaction back (the placed files go
+with it), so a failed import leaves nothing in the cloud.
 
 An export runs on a stopped compute (the lifecycle refuses it otherwise, 409): its disks
 become streamOptimized VMDKs beside an OVF 1.0 descriptor and a SHA1 manifest.
@@ -13,6 +15,7 @@ become streamOptimized VMDKs beside an OVF 1.0 descriptor and a SHA1 manifest.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import time
 import uuid
@@ -31,13 +34,19 @@ from occi_server.backends.base import (
     ProjectCloud,
 )
 from occi_server.categories import infrastructure as infra
-from occi_server.config import OvfConfig
+from occi_server.categories.templates import sanitize_term
+from occi_server.cdmi import objectid
+from occi_server.config import OvfConfig, RemoteConfig
 from occi_server.context import RequestContext
 from occi_server.drivers import disk_images
 from occi_server.errors import BadRequest, NotImplementedByServer, OcciError, TooManyRequests
+from occi_server.model import Mixin
 from occi_server.ovf import envelope, package, writer
 from occi_server.ovf.errors import PackageError
 from occi_server.ovf.jobs import Job, JobsFull, JobStore, Runner
+from occi_server.remote import Fetcher
+from occi_server.service.appliance_entities import create
+from occi_server.service.appliance_sources import DESCRIPTOR, Sources
 from occi_server.service.entities import Operation
 
 GIB = 1 << 30
@@ -58,9 +67,19 @@ class _Source:
 
 
 class Appliances:
-    def __init__(self, backend: Backend, config: OvfConfig, data_dir: str | Path) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        config: OvfConfig,
+        data_dir: str | Path,
+        *,
+        remote: RemoteConfig | None = None,
+        enterprise: int = objectid.DOCUMENTATION_ENTERPRISE,
+    ) -> None:
         self.backend = backend
         self.config = config
+        # A descriptor's disk URLs: fetched under [remote]'s rules, or this server's CDMI objects.
+        self.sources = Sources(Fetcher(remote or RemoteConfig()), enterprise)
         self.jobs = JobStore(Path(data_dir) / "ovf")
         if self.jobs.root.is_dir():  # made with the first job
             self.jobs.recover()
@@ -76,8 +95,9 @@ class Appliances:
         _reserve(self.runner)
         return self.jobs.new(ctx.project_id, "import")
 
-    def upload_path(self, job: Job) -> Path:
-        return self.jobs.folder(job.project, job.id) / "upload.ova"
+    def upload_path(self, job: Job, *, descriptor: bool = False) -> Path:
+        """Where the body goes: the OVA, or a descriptor alone (its disks are URLs)."""
+        return self.jobs.folder(job.project, job.id) / (DESCRIPTOR if descriptor else "upload.ova")
 
     def abandon(self, job: Job) -> None:
         """The upload did not arrive whole: no job at all."""
@@ -91,31 +111,52 @@ class Appliances:
         folder = self.jobs.folder(job.project, job.id)
         work = folder / "work"
         work.mkdir()
-        self._progress(job, 5, "unpacking the package and checking its manifest")
-        unpacked = package.read(
-            folder / "upload.ova", work / "package", self.config.max_package_bytes
-        )
-        (folder / "upload.ova").unlink()
-        appliance = envelope.parse(unpacked.descriptor.path.read_bytes())
+        if (folder / DESCRIPTOR).exists():  # a descriptor alone: its disk files are fetched
+            appliance = envelope.parse((folder / DESCRIPTOR).read_bytes())
+            self._check_capacities(appliance)  # before anything is fetched
+            unpacked = self.sources.gather(
+                ctx, self.backend, appliance, folder / DESCRIPTOR, work, self.config,
+                lambda text: self._progress(job, 5, text),
+            )  # fmt: skip
+            (folder / DESCRIPTOR).unlink()
+        else:
+            self._progress(job, 5, "unpacking the package and checking its manifest")
+            unpacked = package.read(
+                folder / "upload.ova", work / "package", self.config.max_package_bytes
+            )
+            (folder / "upload.ova").unlink()
+            appliance = envelope.parse(unpacked.descriptor.path.read_bytes())
         disks = self._convert_all(job, unpacked, appliance, work)
-        self._progress(job, 90, "creating the storages, networks and the compute")
-        job.created = _create(self.backend, ctx, appliance, disks)
+        self._progress(job, 90, "recording the OS image, creating the storages, networks, compute")
+        job.created = create(self.backend, ctx, appliance, disks)
 
-    def _convert_all(
-        self, job: Job, unpacked: package.Package, appliance: envelope.Appliance, work: Path
-    ) -> list[Path]:
+    def _check_capacities(self, appliance: envelope.Appliance) -> None:
         total = sum(d.capacity for d in appliance.disks)
         if total > self.config.max_total_disk_bytes:
             raise PackageError(
                 f"the disks' capacities add up to {total} bytes, over the maximum of "
                 f"{self.config.max_total_disk_bytes}"
             )
-        raws = []
+
+    def _convert_all(
+        self, job: Job, unpacked: package.Package, appliance: envelope.Appliance, work: Path
+    ) -> list[Path]:
+        self._check_capacities(appliance)
+        converted = []
         for number, disk in enumerate(appliance.disks, start=1):
             share = 10 + 80 * (number - 1) // max(len(appliance.disks), 1)
             self._progress(job, share, f"converting disk {number} of {len(appliance.disks)}")
-            raws.append(self._convert(unpacked, disk, work / f"disk{number}.raw"))
-        return raws
+            raw = self._convert(unpacked, disk, work / f"disk{number}.raw")
+            if number == 1:  # the boot disk: an OS image of the project, qcow2 as they are kept
+                qcow2 = work / "disk1.qcow2"
+                disk_images.convert(
+                    raw, qcow2, source_format="raw", target_format="qcow2",
+                    timeout=self.config.job_timeout,
+                )  # fmt: skip
+                raw.unlink()
+                raw = qcow2
+            converted.append(raw)
+        return converted
 
     def _convert(self, unpacked: package.Package, disk: envelope.Disk, raw: Path) -> Path:
         what = f"disk {disk.disk_id[:80]}"
@@ -173,8 +214,8 @@ class Appliances:
             self._progress(job, 5 + 85 * (number - 1) // len(source.disks), f"disk {number}")
             href = f"{name}-disk{number}.vmdk"
             vmdk = work / href
-            self._to_vmdk(disk, vmdk, work / f"blank{number}.raw")
-            disks.append(writer.ExportedDisk(href, vmdk.stat().st_size, disk.size))
+            capacity = self._to_vmdk(disk, vmdk, work / f"blank{number}.raw")
+            disks.append(writer.ExportedDisk(href, vmdk.stat().st_size, capacity))
             files.append((href, vmdk))
         if [_stamp(d.path) for d in source.disks] != before:
             raise PackageError("a disk changed during the export (was the compute started?)")
@@ -193,16 +234,20 @@ class Appliances:
         package.write(folder / "package.ova", [listed[0], (mf.name, mf), *files])
         job.package = f"{name}.ova"
 
-    def _to_vmdk(self, disk: DiskFile, vmdk: Path, blank: Path) -> None:
+    def _to_vmdk(self, disk: DiskFile, vmdk: Path, blank: Path) -> int:
+        """The disk as a streamOptimized VMDK; its capacity (at least what the image holds)."""
         source = disk.path
-        fmt = "raw"
+        fmt, capacity = "raw", disk.size
         if source is None:  # never written: zeros of its size
             with open(blank, "xb") as handle:
                 handle.truncate(disk.size)
             source = blank
         else:
-            info = disk_images.check(disk_images.inspect(source), disk_images.STORED_FORMATS)
-            fmt = info.format
+            info = disk_images.inspect(source)
+            if disk.overlay and info.backing_file:  # a root disk on its image: read through
+                info = dataclasses.replace(info, backing_file=None)
+            info = disk_images.check(info, disk_images.STORED_FORMATS)
+            fmt, capacity = info.format, max(disk.size, info.virtual_size)
         disk_images.convert(
             source,
             vmdk,
@@ -211,6 +256,7 @@ class Appliances:
             options=("subformat=streamOptimized",),
             timeout=self.config.job_timeout,
         )
+        return capacity
 
     def _progress(self, job: Job, percent: int, step: str) -> None:
         job.progress, job.step = percent, step
@@ -250,97 +296,6 @@ def _source(session: Any, location: str) -> _Source:
         disks=tuple(session.disks_of(location)),
         nics=tuple(nics),
     )
-
-
-def _create(
-    backend: Backend, ctx: RequestContext, appliance: envelope.Appliance, raws: list[Path]
-) -> list[str]:
-    """Everything the appliance needs: the disks' bytes placed first, outside any write
-    transaction (copying gigabytes must not hold the writer's turn), then one transaction for
-    every entity: all of it or nothing."""
-    ids = [str(uuid.uuid4()) for _ in raws]
-    with backend.open(ctx, write=False) as session:
-        if not isinstance(session, DiskAccess):
-            raise NotImplementedByServer("this cloud does not import OVF packages")
-        for storage_id, raw in zip(ids, raws, strict=True):
-            session.place_storage(storage_id, raw)
-            raw.unlink()
-    try:
-        with backend.open(ctx, write=True) as session:
-            return _entities(session, appliance, ids)
-    except BaseException:
-        with backend.open(ctx, write=False) as session:
-            assert isinstance(session, DiskAccess)
-            for storage_id in ids:
-                session.discard_storage(storage_id)
-        raise
-
-
-def _entities(session: ProjectCloud, appliance: envelope.Appliance, ids: list[str]) -> list[str]:
-    made: list[str] = []
-    links = []
-    for number, (disk, storage_id) in enumerate(zip(appliance.disks, ids, strict=True)):
-        storage: str = session.create_entity(
-            EntityDraft(
-                kind=infra.STORAGE_KIND,
-                id=storage_id,  # the bytes placed for it are kept
-                attributes={
-                    "occi.core.title": f"{appliance.name} {disk.disk_id}"[:200],
-                    "occi.storage.size": disk.capacity / GIB,
-                },
-            )
-        )
-        made.append(storage)
-        device = {"occi.storagelink.deviceid": "vd" + chr(ord("b") + number)}
-        links.append(_link(infra.STORAGELINK_KIND, storage, infra.STORAGE, device))
-    wanted = [*appliance.networks, *(n for n in appliance.nics if n)]
-    networks = {name: _network(session, name, made) for name in dict.fromkeys(wanted)}
-    links += [
-        _link(infra.NETWORKINTERFACE_KIND, networks[n], infra.NETWORK, {})
-        for n in appliance.nics
-        if n
-    ]
-    made.append(session.create_entity(_compute(appliance, links)))
-    return made
-
-
-def _link(kind: Any, target: str, target_kind: str, attributes: dict[str, Any]) -> LinkDraft:
-    return LinkDraft(kind=kind, target=target, target_kind=target_kind, attributes=attributes)
-
-
-def _compute(appliance: envelope.Appliance, links: list[LinkDraft]) -> EntityDraft:
-    attributes: dict[str, Any] = {"occi.core.title": appliance.name[:200]}
-    if appliance.cores is not None:
-        attributes["occi.compute.cores"] = appliance.cores
-    if appliance.memory is not None:
-        attributes["occi.compute.memory"] = appliance.memory / GIB
-    mixins = []
-    if appliance.properties:
-        attributes["occi.compute.userdata"] = environment(appliance)
-        mixins.append(infra.USER_DATA_MIXIN)
-    return EntityDraft(kind=infra.COMPUTE_KIND, mixins=mixins, attributes=attributes, links=links)
-
-
-def environment(appliance: envelope.Appliance) -> str:
-    """ProductSection properties as `key=value` lines, the guest's user data."""
-    lines = [f"{key}={value}".replace("\n", " ") for key, value in appliance.properties]
-    return "\n".join(lines) + "\n"
-
-
-def _network(session: ProjectCloud, name: str, made: list[str]) -> str:
-    """The project's network of that title, or a new one."""
-    found = session.list_locations(
-        EntityQuery(kinds=(infra.NETWORK,), attributes={"occi.core.title": name}, limit=1)
-    )
-    if found:
-        return str(found[0])
-    if len(name) > 200:
-        raise BadRequest(f"network name {name[:60]}...: longer than 200 characters")
-    location: str = session.create_entity(
-        EntityDraft(kind=infra.NETWORK_KIND, attributes={"occi.core.title": name})
-    )
-    made.append(location)
-    return location
 
 
 def elapsed(job: Job) -> float:

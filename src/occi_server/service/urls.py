@@ -44,14 +44,19 @@ def to_path(reference: str, base_url: str, *, what: str = "location") -> str:
     if not parts.scheme or not _SCHEME.fullmatch(parts.scheme):
         raise BadRequest(f"{what}: {reference[:80]!r} is neither a path nor an absolute URL")
     base = urlsplit(base_url)
-    local_hosts = {base.netloc.lower(), "localhost", "127.0.0.1"}
+    # This server: its host (or a loopback name for it) on its port; another port of the same
+    # host is another service (an external link target, a CDMI server to import from).
+    local_hosts = {(base.hostname or "").lower(), "localhost", "127.0.0.1"}
+    same_server = (parts.hostname or "").lower() in local_hosts and _port(parts) == _port(base)
     root = base.path.rstrip("/")
-    if parts.netloc.lower().split(":")[0] in {h.split(":")[0] for h in local_hosts} and (
-        parts.path.startswith(root + "/") or not root
-    ):
+    if same_server and (parts.path.startswith(root + "/") or not root):
         path = parts.path[len(root) :] if root else parts.path
         return _clean(path or "/", what)
     return reference
+
+
+def _port(parts: SplitResult) -> int | None:
+    return parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
 
 
 # Paths the server itself answers (query interface, CDMI's namespace, the HTML console).

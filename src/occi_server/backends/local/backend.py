@@ -19,6 +19,7 @@ from occi_server.backends.base import SERVED_KINDS, SUPPORTED_MIXINS
 from occi_server.backends.local import compute, floating_ips, network, security, storage
 from occi_server.backends.local.direct import DirectReads, Driver, Transaction
 from occi_server.backends.local.guests import Attachments
+from occi_server.backends.local.imports import Importer
 from occi_server.backends.local.links import LINK_KINDS, LinkRules
 from occi_server.backends.local.objects import LocalObjects
 from occi_server.backends.local.offer import CloudOffer, default_offer
@@ -29,7 +30,8 @@ from occi_server.backends.local.scope import Cloud, Scope
 from occi_server.categories import appliances, openstack
 from occi_server.categories import cdmi as cdmi_categories
 from occi_server.categories import infrastructure as infra
-from occi_server.config import QuotasConfig
+from occi_server.cdmi import objectid
+from occi_server.config import QuotasConfig, RemoteConfig
 from occi_server.context import RequestContext
 from occi_server.db.engine import is_sqlite
 from occi_server.drivers import Drivers
@@ -39,6 +41,7 @@ from occi_server.drivers.simulated import SimulatedHypervisor
 from occi_server.errors import Conflict, OcciError, ServiceUnavailable
 from occi_server.model import Category
 from occi_server.model.category import KindExtension
+from occi_server.remote import Fetcher
 
 log = logging.getLogger("occi_server")
 
@@ -54,6 +57,8 @@ class LocalBackend:
         reconciler: Settings | None = None,
         quotas: Mapping[str, int] | None = None,
         cdmi: bool = False,
+        remote: RemoteConfig | None = None,
+        enterprise_number: int = objectid.DOCUMENTATION_ENTERPRISE,
     ) -> None:
         self._engine = engine
         self._driver = Driver.of(engine)
@@ -73,7 +78,11 @@ class LocalBackend:
         drivers = dataclasses.replace(drivers, wake=self.reconciler.wake)
         if quotas is None:  # the configuration's defaults
             quotas = QuotasConfig().model_dump()
-        self._cloud = Cloud(cloud or default_offer(), drivers, dict(quotas))
+        # Storagelinks to CDMI objects: copied into new volumes by worker threads (imports.py).
+        self.importer = Importer(
+            Fetcher(remote or RemoteConfig()), drivers.volumes, enterprise_number, self.transaction
+        )
+        self._cloud = Cloud(cloud or default_offer(), drivers, dict(quotas), self.importer)
         link_rules = LinkRules()
         features = drivers.hypervisor.features
         # Only what the hypervisor can do on its host is advertised (docs/design.md).
@@ -204,8 +213,10 @@ class LocalBackend:
         return nullcontext()
 
     def start(self) -> None:
-        """Begin applying intents (and resume those a killed process left)."""
+        """Begin applying intents (and resume those a killed process left), and resume the
+        imports of stopped processes."""
         self.reconciler.start()
+        self.importer.recover()
 
     def readiness(self, timeout: float) -> dict[str, str | None]:
         """The database answers and is at the newest migration."""
@@ -226,6 +237,7 @@ class LocalBackend:
 
     def close(self) -> None:
         self.reconciler.stop()
+        self.importer.close()
         if self._direct is not None:
             self._direct.close()
         self._engine.dispose()

@@ -17,6 +17,7 @@ from occi_server.backends.local import control, store
 from occi_server.backends.local.rules import KindRules, Update
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.states import CORES, LIFECYCLE, MEMORY
+from occi_server.backends.local.storage import IMPORTING
 from occi_server.backends.local.store import EntityRecord
 from occi_server.categories import infrastructure as infra
 from occi_server.categories import openstack
@@ -152,6 +153,11 @@ def _contextualization(row: EntityRecord, attributes: Mapping[str, Any]) -> dict
     return extra
 
 
+def importing(attributes: Mapping[str, Any]) -> bool:
+    """A storagelink whose volume's bytes are still being copied in (imports.py)."""
+    return str(attributes.get("occi.storagelink.state.message", "")).startswith(IMPORTING)
+
+
 class Attachments(KindRules):
     """A link kind's rules, and the hypervisor told of what the link attaches to a compute:
     a volume (storagelink) or an interface (networkinterface)."""
@@ -167,14 +173,15 @@ class Attachments(KindRules):
 
     def after_create(self, scope: Scope, row: EntityRecord, draft: EntityDraft) -> None:
         self._inner.after_create(scope, row, draft)
-        self._tell(scope, row, attach=True)
+        if not importing(row.attributes):  # an imported volume is attached once its bytes are in
+            tell(scope, row, self._kind, attach=True)
 
     def before_update(self, scope: Scope, row: EntityRecord, change: Update) -> None:
         self._inner.before_update(scope, row, change)
 
     def before_delete(self, scope: Scope, row: EntityRecord) -> None:
         self._inner.before_delete(scope, row)
-        self._tell(scope, row, attach=False)
+        tell(scope, row, self._kind, attach=False)
 
     def actions(self, attributes: Mapping[str, Any]) -> list[str]:
         return self._inner.actions(attributes)
@@ -184,26 +191,28 @@ class Attachments(KindRules):
     ) -> ActionOutcome:
         return self._inner.invoke(scope, row, action, parameters)
 
-    def _tell(self, scope: Scope, row: EntityRecord, *, attach: bool) -> None:
-        source = store.by_pk(scope, row.source_pk) if row.source_pk is not None else None
-        if source is None or source.kind != infra.COMPUTE:
+
+def tell(scope: Scope, row: EntityRecord, kind: str, *, attach: bool) -> None:
+    """Tell the guest of the link's compute what the link attaches (or detaches)."""
+    source = store.by_pk(scope, row.source_pk) if row.source_pk is not None else None
+    if source is None or source.kind != infra.COMPUTE:
+        return
+    if kind == infra.STORAGELINK:
+        target = store.by_pk(scope, row.target_pk) if row.target_pk is not None else None
+        if target is None:
             return
-        if self._kind == infra.STORAGELINK:
-            target = store.by_pk(scope, row.target_pk) if row.target_pk is not None else None
-            if target is None:
-                return
-            volume = volume_of(scope.project_id, target.id)
-            if attach:
-                device = str(row.attributes.get("occi.storagelink.deviceid", ""))
-                control.perform(
-                    scope, source, "attach_volume", {"volume": volume, "device": device}
-                )
-            else:
-                control.perform(scope, source, "detach_volume", {"volume": volume})
-        elif attach:
-            mac = str(row.attributes.get("occi.networkinterface.mac", ""))
+        volume = volume_of(scope.project_id, target.id)
+        if attach:
+            device = str(row.attributes.get("occi.storagelink.deviceid", ""))
             control.perform(
-                scope, source, "attach_interface", {"interface": row.location, "mac": mac}
+                scope, source, "attach_volume", {"volume": volume, "device": device}
             )
         else:
-            control.perform(scope, source, "detach_interface", {"interface": row.location})
+            control.perform(scope, source, "detach_volume", {"volume": volume})
+    elif attach:
+        mac = str(row.attributes.get("occi.networkinterface.mac", ""))
+        control.perform(
+            scope, source, "attach_interface", {"interface": row.location, "mac": mac}
+        )
+    else:
+        control.perform(scope, source, "detach_interface", {"interface": row.location})

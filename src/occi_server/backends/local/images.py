@@ -81,14 +81,17 @@ def create(scope: Scope, name: str, source: str, base: Image | None) -> Mixin:
     return _mixin(term, title, image_id, attributes)
 
 
-def add_uploaded(scope: Scope, term: str, disk_format: str, size: int) -> Mixin:
-    """Record a project-private OS template whose bytes were uploaded (CDMI `images/`)."""
+def add_uploaded(
+    scope: Scope, term: str, disk_format: str, size: int, *, title: str = ""
+) -> Mixin:
+    """Record a project-private OS template whose bytes were uploaded (CDMI `images/`) or
+    imported (an OVF appliance's first disk)."""
     if term != sanitize_term(term):
         raise BadRequest(f"{term!r}: an OS template's name is an OCCI term ({sanitize_term(term)})")
     if OS_SCHEME + term in scope.cloud.templates.by_id or find(scope, OS_SCHEME + term):
         raise Conflict(f"an OS template called {term} already exists")
     attributes = {"name": term, "disk_format": disk_format, "size": size}
-    title = f"Uploaded image {term} ({disk_format})"
+    title = title or f"Uploaded image {term} ({disk_format})"
     scope.tx.execute(
         _ADD,
         {
@@ -104,10 +107,24 @@ def add_uploaded(scope: Scope, term: str, disk_format: str, size: int) -> Mixin:
     return _mixin(term, title, "", attributes)
 
 
-def private(scope: Scope) -> list[tuple[str, str, dict[str, Any]]]:
-    """(term, title, attributes) of the project's own OS templates, oldest first."""
-    found = scope.tx.rows(_OWN, {"project": scope.project_id})
+def private(scope: Scope, project: str | None = None) -> list[tuple[str, str, dict[str, Any]]]:
+    """(term, title, attributes) of the project's own OS templates (or `project`'s: the
+    `_global` one's are every project's), oldest first."""
+    found = scope.tx.rows(_OWN, {"project": project or scope.project_id})
     return [(term, title, dict(values)) for term, title, _, values in found]
+
+
+def booted(scope: Scope, mixins: list[str]) -> list[tuple[str, int]]:
+    """(term, recorded size in bytes) of the project's or global OS templates among `mixins`
+    (a compute's: the image it booted from); catalogue images are not here."""
+    found = []
+    for type_id in mixins:
+        if not type_id.startswith(OS_SCHEME):
+            continue
+        params = {"project": scope.project_id, "term": type_id[len(OS_SCHEME) :]}
+        for term, _, _, values in scope.tx.rows(_BY_TERM, params)[:1]:
+            found.append((str(term), int((values or {}).get("size") or 0)))
+    return found
 
 
 def remove(scope: Scope, term: str) -> None:

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from occi_server.backends.local import addresses, network, quotas, store
 from occi_server.backends.local.rules import KindRules, Update
 from occi_server.backends.local.scope import Scope
+from occi_server.backends.local.storage import IMPORTING
 from occi_server.categories import core
 from occi_server.categories import infrastructure as infra
 from occi_server.errors import BadRequest, Conflict
 from occi_server.model import Kind, Mixin
+
+if TYPE_CHECKING:
+    from occi_server.backends.local.imports import Source
 
 INTERFACE = "occi.networkinterface.interface"
 MAC = "occi.networkinterface.mac"
@@ -50,7 +54,14 @@ class NewLink:
 def create_link(scope: Scope, link: NewLink) -> store.EntityRecord:
     kind = link.kind.type_id
     source = link.source_row or _source(scope, link.source)
-    target_row, target = _target(scope, kind, link.target)
+    imported = _import_source(scope, kind, link.target)
+    if imported is not None:  # a CDMI object: a new volume that will hold a copy of it
+        importer = scope.cloud.importer
+        assert importer is not None
+        target_row = importer.new_volume(scope, imported)
+        target = target_row.location
+    else:
+        target_row, target = _target(scope, kind, link.target)
     want_source, want_target = ENDS.get(kind, (None, None))
     if want_source is not None and source.kind != want_source:
         raise BadRequest(f"occi.core.source: a {link.kind.term} starts at a {_term(want_source)}")
@@ -63,7 +74,9 @@ def create_link(scope: Scope, link: NewLink) -> store.EntityRecord:
     if kind == infra.STORAGELINK:
         assert target_row is not None
         _check_detached(scope, target_row)
-        attributes["occi.storagelink.state"] = "active"
+        attributes["occi.storagelink.state"] = "active" if imported is None else "inactive"
+        if imported is not None:  # attached once the copy is in (imports.py)
+            attributes["occi.storagelink.state.message"] = IMPORTING + imported.url
         if not attributes.get(DEVICE):
             attributes[DEVICE] = _next_device(scope, source)
     elif kind == infra.NETWORKINTERFACE:
@@ -86,6 +99,8 @@ def create_link(scope: Scope, link: NewLink) -> store.EntityRecord:
     if kind == infra.NETWORKINTERFACE and target_row is not None:
         _assign_address(scope, row, target_row, attributes.get(IF_ADDRESS), link.space)
     store.bump_pks(scope, [source.pk, target_row.pk if target_row is not None else None])
+    if imported is not None and scope.cloud.importer is not None and target_row is not None:
+        scope.cloud.importer.queue(scope, target_row, row, imported)
     return row
 
 
@@ -125,6 +140,15 @@ def local_path(scope: Scope, reference: str) -> str | None:
     if parts.scheme in ("http", "https") and parts.netloc:
         return None
     raise BadRequest(f"{reference!r} is neither a path nor an http(s) URI")
+
+
+def _import_source(scope: Scope, kind: str, reference: str) -> Source | None:
+    """What a storagelink's target asks the cloud to import: a CDMI object of this server or
+    an external URL (None: an OCCI resource, checked as any target is)."""
+    importer = scope.cloud.importer
+    if kind != infra.STORAGELINK or importer is None or not reference:
+        return None
+    return importer.source(scope, reference.strip(), local_path(scope, reference))
 
 
 def _source(scope: Scope, reference: str) -> store.EntityRecord:

@@ -20,16 +20,25 @@ from occi_server.backends.base import EntityDraft, StoredObject
 from occi_server.backends.local import images, quotas, store, versions
 from occi_server.backends.local.project_cloud import LocalProjectCloud
 from occi_server.backends.local.scope import Scope
-from occi_server.backends.local.storage import LIFECYCLE, SIZE, SNAPSHOT_SUFFIXES
+from occi_server.backends.local.storage import LIFECYCLE, SIZE, SNAPSHOT_SUFFIXES, importing
 from occi_server.backends.local.store import EntityRecord
 from occi_server.categories import infrastructure as infra
 from occi_server.context import RequestContext
 from occi_server.drivers import disk_images
 from occi_server.drivers.disk_images import DiskImageError
-from occi_server.drivers.volumes import GIB, StoreError, VolumeStore, image_of, volume_of
+from occi_server.drivers.volumes import (
+    GIB,
+    GLOBAL_PROJECT,
+    StoreError,
+    VolumeStore,
+    image_of,
+    volume_of,
+)
 from occi_server.errors import BadRequest, Conflict, NotFound
 
 Sessions = Callable[[RequestContext, bool], AbstractContextManager[LocalProjectCloud]]
+# An image's metadata says whose it is (Glance's word): the project's, or every project's.
+VISIBILITY, PUBLIC = "visibility", "public"
 _SHOWN = ("occi.core.title", SIZE, LIFECYCLE.state, LIFECYCLE.message)
 
 
@@ -45,14 +54,14 @@ class LocalObjects:
     # -- reading ------------------------------------------------------------------------------
     def objects(self, ctx: RequestContext, container: str) -> list[StoredObject]:
         with self._scope(ctx, write=False) as scope:
-            return _listing(scope, container)
+            return listing(scope, container)
 
     def find(self, ctx: RequestContext, container: str, name: str) -> StoredObject:
         with self._scope(ctx, write=False) as scope:
-            return _find(scope, container, name)
+            return find(scope, container, name)
 
     def reader(self, ctx: RequestContext, item: StoredObject) -> Callable[[int, int], bytes]:
-        volumes, name = self._volumes, _bytes_of(ctx.project_id, item)
+        volumes, name = self._volumes, bytes_of(ctx.project_id, item)
 
         def read(start: int, length: int) -> bytes:
             try:
@@ -112,6 +121,11 @@ class LocalObjects:
                 session.delete_entity(_volume_row(scope, name).location)
             elif container == "images":
                 if not any(term == name for term, _, _ in images.private(scope)):
+                    if any(term == name for term, _, _ in images.private(scope, GLOBAL_PROJECT)):
+                        raise Conflict(
+                            f"images/{name}: an image of the operator's for every project "
+                            "(occi-server image import); it is not yours to delete"
+                        )
                     raise NotFound(f"no data object images/{name}")
                 images.remove(scope, name)
                 versions.bump(scope)
@@ -127,16 +141,22 @@ class LocalObjects:
 
 
 # -- what each container holds -------------------------------------------------------------
-def _listing(scope: Scope, container: str) -> list[StoredObject]:
+def listing(scope: Scope, container: str) -> list[StoredObject]:
     volumes = scope.cloud.drivers.volumes
     if container == "volumes":
         return [_volume(scope, row) for row in store.of_kind(scope, infra.STORAGE)]
     if container == "images":
-        found = []
+        found, own = [], set()
         for term, title, values in images.private(scope):
             name = image_of(scope.project_id, term)
+            own.add(term)
             if volumes.exists(name):
                 found.append(_image(term, title, values, volumes.size(name)))
+        # The operator's images for every project (occi-server image import), read-only here.
+        for term, title, values in images.private(scope, GLOBAL_PROJECT):
+            name = image_of(GLOBAL_PROJECT, term)
+            if term not in own and volumes.exists(name):
+                found.append(_image(term, title, values, volumes.size(name), PUBLIC))
         return found
     if container == "snapshots":
         copies = []
@@ -149,10 +169,10 @@ def _listing(scope: Scope, container: str) -> list[StoredObject]:
     raise NotFound(f"no container {container}/")
 
 
-def _find(scope: Scope, container: str, name: str) -> StoredObject:
+def find(scope: Scope, container: str, name: str) -> StoredObject:
     if container == "volumes":
         return _volume(scope, _volume_row(scope, name))
-    for item in _listing(scope, container):
+    for item in listing(scope, container):
         if item.name == name:
             return item
     raise NotFound(f"no data object {container}/{name}")
@@ -179,6 +199,8 @@ def _volume(scope: Scope, row: EntityRecord) -> StoredObject:
         if users and online
         else None
     )
+    if importing(row.attributes):
+        busy = f"its bytes are still being copied in ({row.attributes[LIFECYCLE.message]})"
     return StoredObject(
         container="volumes",
         name=row.id,
@@ -190,8 +212,14 @@ def _volume(scope: Scope, row: EntityRecord) -> StoredObject:
     )
 
 
-def _image(term: str, title: str, values: dict[str, Any], size: int) -> StoredObject:
-    shown = {"occi.core.title": title, "disk_format": values.get("disk_format", "raw")}
+def _image(
+    term: str, title: str, values: dict[str, Any], size: int, visibility: str = "private"
+) -> StoredObject:
+    shown = {
+        "occi.core.title": title,
+        "disk_format": values.get("disk_format", "qcow2" if visibility == PUBLIC else "raw"),
+        VISIBILITY: visibility,
+    }
     return StoredObject(
         container="images",
         name=term,
@@ -211,11 +239,12 @@ def _snapshot(row: EntityRecord, suffix: str, size: int) -> StoredObject:
     )
 
 
-def _bytes_of(project: str, item: StoredObject) -> str:
+def bytes_of(project: str, item: StoredObject) -> str:
     if item.container == "volumes":
         return volume_of(project, item.name)
     if item.container == "images":
-        return image_of(project, item.name)
+        public = item.attributes.get(VISIBILITY) == PUBLIC
+        return image_of(GLOBAL_PROJECT if public else project, item.name)
     volume, _, suffix = item.name.partition("@")
     return volume_of(project, volume) + "@" + suffix
 

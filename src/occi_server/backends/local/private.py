@@ -37,6 +37,9 @@ _OF_MANY = PreparedByCount(
         _c.entity_pk.in_(values), _c.name == bindparam("name")
     )
 )
+_EVERYWHERE = Prepared(
+    select(_c.entity_pk, _c.project_id, _c.value).where(_c.name == bindparam("name"))
+)
 _CHUNK = 500
 
 
@@ -64,3 +67,9 @@ def values_of(scope: Scope, pks: Iterable[int], name: str) -> dict[int, Any]:
         params = _OF_MANY.params(chunk, name=name)
         found.update(scope.tx.rows(_OF_MANY(len(chunk)), params))
     return found
+
+
+def everywhere(scope: Scope, name: str) -> list[tuple[int, str, Any]]:
+    """(entity pk, project, value) of every entity of any project that has `name` (the cloud's
+    own work, such as imports to resume after a restart)."""
+    return [(pk, project, value) for pk, project, value in scope.tx.rows(_EVERYWHERE, {"name": name})]

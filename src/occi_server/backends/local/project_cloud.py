@@ -35,7 +35,7 @@ from occi_server.backends.local.store import EntityRecord
 from occi_server.backends.local.views import Viewer
 from occi_server.categories import infrastructure as infra
 from occi_server.drivers.hypervisor import FLOATING_IPS, GuestKey
-from occi_server.drivers.volumes import disk_of, gib, volume_of
+from occi_server.drivers.volumes import GLOBAL_PROJECT, disk_of, gib, image_of, volume_of
 from occi_server.errors import BadRequest, Conflict, NotFound
 from occi_server.model import Entity, Mixin
 
@@ -247,6 +247,21 @@ class LocalProjectCloud:
     def discard_storage(self, storage_id: str) -> None:
         self._scope.cloud.drivers.volumes.delete(volume_of(self._scope.project_id, storage_id))
 
+    def place_image(self, term: str, path: Path) -> None:
+        name = image_of(self._scope.project_id, term)
+        volumes = self._scope.cloud.drivers.volumes
+        if volumes.exists(name):
+            raise Conflict(f"an OS image called {term} already has bytes")
+        volumes.import_file(name, path)
+
+    def record_image(self, term: str, title: str, size: int) -> Mixin:
+        mixin = images.add_uploaded(self._scope, term, "qcow2", size, title=title)
+        versions.bump(self._scope)
+        return mixin
+
+    def discard_image(self, term: str) -> None:
+        self._scope.cloud.drivers.volumes.delete(image_of(self._scope.project_id, term))
+
     def disks_of(self, location: str) -> list[DiskFile]:
         scope = self._scope
         row = store.get(scope, location)
@@ -255,7 +270,10 @@ class LocalProjectCloud:
         volumes = scope.cloud.drivers.volumes
         root = disk_of(control.guest(scope, row))
         flavor_disk = gib(float(row.attributes.get("org.openstack.flavor.disk") or 1))
-        found = [_file(volumes, root, flavor_disk, "root disk")]
+        if volumes.exists(root):  # the QEMU driver's overlay on the image
+            found = [_file(volumes, root, flavor_disk, "root disk", overlay=True)]
+        else:  # never written by its guest: it holds its image's bytes (zeros without one)
+            found = [_root_image(scope, row, flavor_disk)]
         # Device ids first (vdb, vdc, ...), links without one in the order they were made.
         attached = sorted(
             store.links_from(scope, row, infra.STORAGELINK),
@@ -271,12 +289,23 @@ class LocalProjectCloud:
         return found
 
 
-def _file(volumes: Any, name: str, size: int, title: str) -> DiskFile:
+def _root_image(scope: Scope, row: EntityRecord, flavor_disk: int) -> DiskFile:
+    """The image a compute booted from, as its root disk (a file of the store, if it has one)."""
+    volumes = scope.cloud.drivers.volumes
+    for term, size in images.booted(scope, store.mixins_of(scope, row)):
+        for project in (scope.project_id, GLOBAL_PROJECT):
+            name = image_of(project, term)
+            if volumes.exists(name):
+                return _file(volumes, name, max(flavor_disk, size), "root disk")
+    return DiskFile(None, flavor_disk, "root disk")
+
+
+def _file(volumes: Any, name: str, size: int, title: str, *, overlay: bool = False) -> DiskFile:
     """The disk's file in the store when it has one (the simulated hypervisor writes none)."""
     path = getattr(volumes, "path", None)
     if path is None or not volumes.exists(name):
         return DiskFile(None, size, title)
-    return DiskFile(path(name), max(size, volumes.size(name)), title)
+    return DiskFile(path(name), max(size, volumes.size(name)), title, overlay)
 
 
 def _check_link_ends(row: EntityRecord, values: Mapping[str, Any]) -> None:

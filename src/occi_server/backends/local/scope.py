@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from occi_server.backends.local.direct import Transaction
 from occi_server.backends.local.offer import CloudOffer
 from occi_server.backends.local.templates import ProviderTemplates
 from occi_server.context import RequestContext
 from occi_server.drivers import Drivers
+
+if TYPE_CHECKING:
+    from occi_server.backends.local.imports import Importer
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +24,8 @@ class Cloud:
     offer: CloudOffer
     drivers: Drivers
     quotas: Mapping[str, int] = field(default_factory=dict)
+    # Copies CDMI objects into new volumes for storagelinks (imports.py); None: no such links.
+    importer: Importer | None = field(default=None, compare=False)
     templates: ProviderTemplates = field(init=False)
 
     def __post_init__(self) -> None:

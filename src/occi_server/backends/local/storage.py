@@ -27,6 +27,17 @@ ACTIONS = frozenset(LIFECYCLE.actions)
 # Where backup and snapshot keep their copy (the latest one) in the store.
 _COPIES = {infra.BACKUP.type_id: "@backup", infra.SNAPSHOT.type_id: "@snapshot"}
 SNAPSHOT_SUFFIXES = tuple(_COPIES.values())
+# The state message of a volume (and its link) whose bytes are being copied in (imports.py).
+IMPORTING = "importing from "
+
+
+def importing(attributes: Mapping[str, Any]) -> bool:
+    return str(attributes.get(MESSAGE, "")).startswith(IMPORTING)
+
+
+def _refuse_while_importing(row: EntityRecord) -> None:
+    if importing(row.attributes):
+        raise Conflict(f"{row.location}: its bytes are still being copied in; wait until online")
 
 
 def _bytes(scope: Scope, row: EntityRecord) -> str:
@@ -81,6 +92,7 @@ class StorageRules(KindRules):
 
     def before_update(self, scope: Scope, row: EntityRecord, change: Update) -> None:
         # OCCI 1.2 resizes by setting the size: the same rule as the 1.1 action.
+        _refuse_while_importing(row)
         new_size = change.attributes.get(SIZE)
         if new_size is None:
             raise BadRequest(f"attribute {SIZE} is required")
@@ -91,13 +103,14 @@ class StorageRules(KindRules):
             _grow(scope, row, float(new_size))
 
     def actions(self, attributes: Mapping[str, Any]) -> list[str]:
-        return allowed(LIFECYCLE, attributes)
+        return [] if importing(attributes) else allowed(LIFECYCLE, attributes)
 
     def invoke(
         self, scope: Scope, row: EntityRecord, action: str, parameters: dict[str, Any]
     ) -> ActionOutcome:
         if action not in ACTIONS:
             return super().invoke(scope, row, action, parameters)
+        _refuse_while_importing(row)
         step = step_for(LIFECYCLE, row.attributes, action)
         if step is None:
             return None
