@@ -99,7 +99,7 @@ def test_an_allowed_cdmi_url_becomes_a_volume_attached_once_its_bytes_are_in(
     attributes = storage["attributes"]
     assert attributes["occi.storage.state"] == "online"
     assert attributes["occi.storage.size"] * 2**30 == len(data)
-    assert attributes["occi.core.summary"] == f"imported from {url}"
+    assert storage["summary"] == f"imported from {url}"
     (path,) = _stored(importing, storage["id"])
     assert path.read_bytes() == data
     # The container's exports name the compute that uses the volume now.

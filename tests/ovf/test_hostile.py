@@ -41,7 +41,8 @@ TWO_DISKS = """<?xml version="1.0"?>
   xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData">
   <References><File ovf:href="{boot}" ovf:id="f1"/></References>
   <DiskSection><Info/>
-    <Disk ovf:diskId="d1" ovf:fileRef="f1" ovf:capacity="16" ovf:capacityAllocationUnits="byte * 2^20"/>
+    <Disk ovf:diskId="d1" ovf:fileRef="f1" ovf:capacity="16"
+      ovf:capacityAllocationUnits="byte * 2^20"/>
     <Disk ovf:diskId="d2" ovf:capacity="{blank_gib}" ovf:capacityAllocationUnits="byte * 2^30"/>
   </DiskSection>
   <VirtualSystem ovf:id="two"><Info/><VirtualHardwareSection><Info/>

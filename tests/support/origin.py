@@ -35,7 +35,7 @@ class Origin:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            def do_GET(self) -> None:
                 origin.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
                 blob = origin.objects.get(self.path)
                 if blob is None:
@@ -72,7 +72,7 @@ class Origin:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the cloud gave up on this answer (a cap, a timeout)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -20,7 +20,7 @@ from occi_server.context import RequestContext
 from occi_server.errors import OcciError
 from occi_server.ovf import envelope, package
 from occi_server.ovf.errors import PackageError
-from occi_server.remote import FetchError, Fetcher
+from occi_server.remote import Fetcher, FetchError
 from occi_server.service.urls import to_path
 
 DESCRIPTOR = "descriptor.ovf"  # a descriptor alone, as uploaded, in the job's folder
@@ -102,9 +102,7 @@ def _copy_object(
         return [o.name for o in objects.objects(ctx, container)]
 
     try:
-        container, name = references.resolve(
-            path, ctx.project_id, enterprise, CONTAINERS, names
-        )
+        container, name = references.resolve(path, ctx.project_id, enterprise, CONTAINERS, names)
         item = objects.find(ctx, container, name)
     except (references.ReferenceError, OcciError) as error:
         raise PackageError(f"file {path[:120]}: {error}") from None

@@ -18,7 +18,6 @@ import contextlib
 import dataclasses
 import os
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,19 +27,13 @@ from occi_server.backends.base import (
     Backend,
     DiskAccess,
     DiskFile,
-    EntityDraft,
-    EntityQuery,
-    LinkDraft,
-    ProjectCloud,
 )
 from occi_server.categories import infrastructure as infra
-from occi_server.categories.templates import sanitize_term
 from occi_server.cdmi import objectid
 from occi_server.config import OvfConfig, RemoteConfig
 from occi_server.context import RequestContext
 from occi_server.drivers import disk_images
-from occi_server.errors import BadRequest, NotImplementedByServer, OcciError, TooManyRequests
-from occi_server.model import Mixin
+from occi_server.errors import NotImplementedByServer, OcciError, TooManyRequests
 from occi_server.ovf import envelope, package, writer
 from occi_server.ovf.errors import PackageError
 from occi_server.ovf.jobs import Job, JobsFull, JobStore, Runner

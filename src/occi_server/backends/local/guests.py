@@ -204,15 +204,11 @@ def tell(scope: Scope, row: EntityRecord, kind: str, *, attach: bool) -> None:
         volume = volume_of(scope.project_id, target.id)
         if attach:
             device = str(row.attributes.get("occi.storagelink.deviceid", ""))
-            control.perform(
-                scope, source, "attach_volume", {"volume": volume, "device": device}
-            )
+            control.perform(scope, source, "attach_volume", {"volume": volume, "device": device})
         else:
             control.perform(scope, source, "detach_volume", {"volume": volume})
     elif attach:
         mac = str(row.attributes.get("occi.networkinterface.mac", ""))
-        control.perform(
-            scope, source, "attach_interface", {"interface": row.location, "mac": mac}
-        )
+        control.perform(scope, source, "attach_interface", {"interface": row.location, "mac": mac})
     else:
         control.perform(scope, source, "detach_interface", {"interface": row.location})

@@ -81,9 +81,7 @@ def create(scope: Scope, name: str, source: str, base: Image | None) -> Mixin:
     return _mixin(term, title, image_id, attributes)
 
 
-def add_uploaded(
-    scope: Scope, term: str, disk_format: str, size: int, *, title: str = ""
-) -> Mixin:
+def add_uploaded(scope: Scope, term: str, disk_format: str, size: int, *, title: str = "") -> Mixin:
     """Record a project-private OS template whose bytes were uploaded (CDMI `images/`) or
     imported (an OVF appliance's first disk)."""
     if term != sanitize_term(term):

@@ -28,11 +28,11 @@ from occi_server.backends.local import guests, private, quotas, store
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.storage import IMPORTING, LIFECYCLE, SIZE
 from occi_server.backends.local.store import EntityRecord
-from occi_server.cdmi import references
 from occi_server.categories import infrastructure as infra
+from occi_server.cdmi import references
 from occi_server.drivers.volumes import GIB, StoreError, VolumeStore, volume_of
 from occi_server.errors import BadRequest, Conflict, NotFound, OcciError
-from occi_server.remote import FetchError, Fetcher
+from occi_server.remote import Fetcher, FetchError
 
 log = logging.getLogger("occi_server.imports")
 SOURCE = "import_source"  # entity_private on the storage: what to copy, and who copies it
@@ -69,7 +69,11 @@ class Importer:
         self._volumes = volumes
         self._transaction = transaction
         self._pool = ThreadPoolExecutor(fetcher.config.max_jobs, thread_name_prefix="occi-import")
-        self.owner = f"{_HOST}:{os.getpid()}"
+
+    @property
+    def owner(self) -> str:
+        """This process (a worker forked after the backend was built has a pid of its own)."""
+        return f"{_HOST}:{os.getpid()}"
 
     # -- in the request -----------------------------------------------------------------------
     def source(self, scope: Scope, reference: str, path: str | None) -> Source | None:
@@ -115,12 +119,14 @@ class Importer:
             scope,
             entity_id=storage_id,
             kind=infra.STORAGE,
-            location=infra.STORAGE_KIND.location + storage_id,
+            location=f"{infra.STORAGE_KIND.location}{storage_id}",
             attributes=attributes,
             mixins=[],
         )
 
-    def queue(self, scope: Scope, storage: EntityRecord, link: EntityRecord, source: Source) -> None:
+    def queue(
+        self, scope: Scope, storage: EntityRecord, link: EntityRecord, source: Source
+    ) -> None:
         """Record the copy beside the storage and start it once the request has committed."""
         record = {"url": source.url, "stored": source.stored, "link": link.location}
         private.put(scope, storage, SOURCE, {**record, "owner": self.owner})

@@ -55,6 +55,7 @@ def create_link(scope: Scope, link: NewLink) -> store.EntityRecord:
     kind = link.kind.type_id
     source = link.source_row or _source(scope, link.source)
     imported = _import_source(scope, kind, link.target)
+    target_row: store.EntityRecord | None
     if imported is not None:  # a CDMI object: a new volume that will hold a copy of it
         importer = scope.cloud.importer
         assert importer is not None

@@ -272,9 +272,7 @@ def _checked_image(name: str, staged: Path) -> str:
     return info.format
 
 
-def _new_image(
-    scope: Scope, name: str, size: int, staged: Path, disk_format: str
-) -> StoredObject:
+def _new_image(scope: Scope, name: str, size: int, staged: Path, disk_format: str) -> StoredObject:
     mixin = images.add_uploaded(scope, name, disk_format, size)
     versions.bump(scope)
     volumes, bytes_name = scope.cloud.drivers.volumes, image_of(scope.project_id, name)

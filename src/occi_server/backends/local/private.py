@@ -72,4 +72,6 @@ def values_of(scope: Scope, pks: Iterable[int], name: str) -> dict[int, Any]:
 def everywhere(scope: Scope, name: str) -> list[tuple[int, str, Any]]:
     """(entity pk, project, value) of every entity of any project that has `name` (the cloud's
     own work, such as imports to resume after a restart)."""
-    return [(pk, project, value) for pk, project, value in scope.tx.rows(_EVERYWHERE, {"name": name})]
+    return [
+        (pk, project, value) for pk, project, value in scope.tx.rows(_EVERYWHERE, {"name": name})
+    ]

@@ -424,4 +424,3 @@ class QemuHypervisor:
 
     def close(self) -> None:
         self._monitors.close()
-
