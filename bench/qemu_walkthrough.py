@@ -167,13 +167,9 @@ def main() -> int:
     parser.add_argument("--accel", default="tcg", choices=["tcg", "auto"])
     parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
-    image = (
-        subprocess.run(
-            [str(REPO / "scripts/busybox-guest")], capture_output=True, text=True, check=True
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    image = subprocess.run(
+        [str(REPO / "scripts/busybox-guest")], capture_output=True, text=True, check=True
+    ).stdout.strip().splitlines()[-1]
     data = Path(tempfile.mkdtemp(prefix="occi-bench-qemu-"))
     sys.path.insert(0, str(REPO))
     from tests.qemu.conftest import config_text

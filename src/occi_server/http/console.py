@@ -291,7 +291,9 @@ class Console:
         )
         return HttpResponse(status, Rendered(HTML, body))
 
-    def _error_page(self, request: HttpRequest, sign_in: _SignIn, error: OcciError) -> HttpResponse:
+    def _error_page(
+        self, request: HttpRequest, sign_in: _SignIn, error: OcciError
+    ) -> HttpResponse:
         response = self._page(
             request,
             "error.html",

@@ -424,3 +424,4 @@ class QemuHypervisor:
 
     def close(self) -> None:
         self._monitors.close()
+

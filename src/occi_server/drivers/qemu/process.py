@@ -26,7 +26,9 @@ log = logging.getLogger("occi_server.qemu")
 PROBE_TIMEOUT = 8.0  # seconds a KVM probe boot may take (a working one takes well under 1)
 # A boot sector that writes "K" to the first serial port, then exits QEMU through its
 # isa-debug-exit device (exit status 1): proof that guest code ran under the accelerator.
-_PROBE_SECTOR = bytes.fromhex("baf803b04beeba0105b000eef4ebfd").ljust(510, b"\0") + b"\x55\xaa"
+_PROBE_SECTOR = (
+    bytes.fromhex("baf803b04bee" "ba0105b000ee" "f4ebfd").ljust(510, b"\0") + b"\x55\xaa"
+)
 
 
 def binary() -> str:
@@ -37,7 +39,7 @@ def binary() -> str:
 
 
 def choose_accel(wanted: str) -> str:
-    """ "kvm" or "tcg": as configured, or for "auto" KVM when a probe boot under it finishes."""
+    """"kvm" or "tcg": as configured, or for "auto" KVM when a probe boot under it finishes."""
     if wanted in ("kvm", "tcg"):
         log.info("qemu: accelerator %s (configured)", wanted)
         return wanted
