@@ -34,7 +34,7 @@ def hops(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def _compute_with_links(plain: OcciClient, count: int) -> tuple[str, list[str]]:
     compute = plain.create("/compute/", categories=[COMPUTE_KIND])
     links = []
-    for n in range(count):
+    for _ in range(count):
         storage = plain.create(
             "/storage/", categories=[STORAGE_KIND], attributes=["occi.storage.size=1.0"]
         )
