@@ -124,7 +124,7 @@ def test_a_url_outside_the_allowed_prefixes_is_400_and_never_fetched(
     before = len(origin.requests)
     refused = _compute_with(cdmi, origin.url(target))
     assert refused.status_code == 400, refused.text
-    assert "occi.core.target" in refused.text and origin.url(target) in refused.text
+    assert target in refused.text  # named, as a URL or as the path it would be here
     assert len(origin.requests) == before
     assert cdmi.cdmi_get(cdmi.path("volumes"), CONTAINER)["children"] == []
 

@@ -79,6 +79,9 @@ class LinkDraft:
     target_kind: str | None = None
     id: str | None = None
     location: str | None = None
+    # The target URL as given when it named another port of this host, and `target` is the
+    # path it would be here (a storagelink may mean another server's CDMI object there).
+    given: str | None = None
 
 
 @dataclass(slots=True, kw_only=True)

@@ -72,7 +72,7 @@ class Sources:
                 "disks by http(s) URL or by this server's /cdmi/ path (or send the OVA)"
             )
         try:
-            path = to_path(href, ctx.base_url, what=what)
+            path = to_path(href, ctx.base_url, what=what, same_port=True)
         except OcciError as error:
             raise PackageError(error.message) from None
         if path.startswith("/"):

@@ -19,7 +19,6 @@ DEFAULT_LINK_KIND = {infra.NETWORK: infra.NETWORKINTERFACE, infra.STORAGE: infra
 
 
 def inline_link(registry: Registry, ref: LinkRef, base_url: str) -> LinkDraft:
-    target = to_path(ref.target, base_url, what="Link target")
     kind: Kind | None = None
     mixins: list[Mixin] = []
     for type_id in ref.categories:
@@ -35,7 +34,10 @@ def inline_link(registry: Registry, ref: LinkRef, base_url: str) -> LinkDraft:
         kind = registry.kind(guessed or core.LINK)
     if kind is None or not registry.is_a(kind, core.LINK):
         raise BadRequest(f"Link to {ref.target[:80]}: category must be a link kind")
-    return _draft(registry, kind, mixins, ref.attributes, "", target, _target_kind(ref))
+    target = to_path(ref.target, base_url, what="Link target")
+    draft = _draft(registry, kind, mixins, ref.attributes, "", target, _target_kind(ref))
+    draft.given = _elsewhere(registry, kind, ref.target, base_url)
+    return draft
 
 
 def standalone_link(
@@ -56,7 +58,9 @@ def standalone_link(
         not isinstance(target_kind, str) or not registry.kind(target_kind)
     ):
         raise BadRequest("attribute occi.core.target.kind: not a known kind")
-    return _draft(registry, kind, mixins, attributes, source, target, target_kind)
+    draft = _draft(registry, kind, mixins, attributes, source, target, target_kind)
+    draft.given = _elsewhere(registry, kind, target_ref, base_url)
+    return draft
 
 
 def _draft(
@@ -86,3 +90,13 @@ def _draft(
 
 def _target_kind(ref: LinkRef) -> str | None:
     return ref.rel[0] if ref.rel else None
+
+
+def _elsewhere(registry: Registry, kind: Kind, reference: str, base_url: str) -> str | None:
+    """A storagelink's target URL as given when it names another port of a loopback name or
+    of this host: taken as this server's (the seed's `localhost:8787`) when it names one of
+    its resources, else another server's CDMI object to import (backends/local/imports.py)."""
+    if not registry.is_a(kind, infra.STORAGELINK):
+        return None
+    strict = to_path(reference, base_url, what="Link target", same_port=True)
+    return strict if not is_local(strict) and is_local(to_path(reference, base_url)) else None

@@ -32,8 +32,16 @@ def split_uri(reference: str, what: str) -> SplitResult:
     return parts
 
 
-def to_path(reference: str, base_url: str, *, what: str = "location") -> str:
-    """Turn a client-given location into a local path; foreign absolute URIs are returned as-is."""
+def to_path(
+    reference: str, base_url: str, *, what: str = "location", same_port: bool = False
+) -> str:
+    """Turn a client-given location into a local path; foreign absolute URIs are returned as-is.
+
+    A URL names this server when its host is this server's or a loopback name, whatever its
+    port (the seed's curl lines say `localhost:8787` of a server on any port). With
+    `same_port` the port must be this server's too: where another port of the same host may be
+    another server that is meant (a storagelink's target, an OVF disk's href: a CDMI server to
+    import from)."""
     reference = reference.strip()
     if not reference:
         raise BadRequest(f"{what}: empty location")
@@ -44,10 +52,10 @@ def to_path(reference: str, base_url: str, *, what: str = "location") -> str:
     if not parts.scheme or not _SCHEME.fullmatch(parts.scheme):
         raise BadRequest(f"{what}: {reference[:80]!r} is neither a path nor an absolute URL")
     base = urlsplit(base_url)
-    # This server: its host (or a loopback name for it) on its port; another port of the same
-    # host is another service (an external link target, a CDMI server to import from).
     local_hosts = {(base.hostname or "").lower(), "localhost", "127.0.0.1"}
-    same_server = (parts.hostname or "").lower() in local_hosts and _port(parts) == _port(base)
+    same_server = (parts.hostname or "").lower() in local_hosts and (
+        not same_port or _port(parts) == _port(base)
+    )
     root = base.path.rstrip("/")
     if same_server and (parts.path.startswith(root + "/") or not root):
         path = parts.path[len(root) :] if root else parts.path

@@ -46,6 +46,7 @@ class NewLink:
     target_kind: str | None = None
     id: str | None = None
     location: str | None = None
+    given: str | None = None  # LinkDraft.given
     source_row: store.EntityRecord | None = field(default=None)
     # Where an interface's address comes from when not its target's range (floating IPs).
     space: addresses.AddressSpace | None = None
@@ -54,7 +55,7 @@ class NewLink:
 def create_link(scope: Scope, link: NewLink) -> store.EntityRecord:
     kind = link.kind.type_id
     source = link.source_row or _source(scope, link.source)
-    imported = _import_source(scope, kind, link.target)
+    imported = _import_source(scope, kind, link.target, link.given)
     target_row: store.EntityRecord | None
     if imported is not None:  # a CDMI object: a new volume that will hold a copy of it
         importer = scope.cloud.importer
@@ -143,13 +144,19 @@ def local_path(scope: Scope, reference: str) -> str | None:
     raise BadRequest(f"{reference!r} is neither a path nor an http(s) URI")
 
 
-def _import_source(scope: Scope, kind: str, reference: str) -> Source | None:
+def _import_source(
+    scope: Scope, kind: str, reference: str, given: str | None = None
+) -> Source | None:
     """What a storagelink's target asks the cloud to import: a CDMI object of this server or
-    an external URL (None: an OCCI resource, checked as any target is)."""
+    an external URL (None: an OCCI resource, checked as any target is). `given`: the URL on
+    another port of this host, another server's unless `reference` is a resource here."""
     importer = scope.cloud.importer
     if kind != infra.STORAGELINK or importer is None or not reference:
         return None
-    return importer.source(scope, reference.strip(), local_path(scope, reference))
+    path = local_path(scope, reference)
+    if given and (path is None or store.find(scope, path) is None):
+        return importer.source(scope, given, None)
+    return importer.source(scope, reference.strip(), path)
 
 
 def _source(scope: Scope, reference: str) -> store.EntityRecord:
