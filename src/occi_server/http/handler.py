@@ -150,6 +150,11 @@ class Engine:
         self, request: HttpRequest, ctx: RequestContext, renderer: Renderer, occi: OcciRequest
     ) -> HttpResponse:
         with self.backend.open(ctx, write=request.method not in READS) as session:
+            # A backend paying a network round trip per call may start what the read needs
+            # beside what the catalogue version needs (OpenStack: the security groups).
+            start_reading = getattr(session, "start_reading", None)
+            if start_reading is not None and request.method in READS:
+                start_reading(request.path, request.params)
             version = session.catalogue_version()
             registry = self.cache.registry(
                 ctx.project_id,

@@ -9,8 +9,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from occi_server.backends.openstack import servers
 from occi_server.backends.openstack.client import IDS_PER_CALL
+from occi_server.backends.openstack.project_cloud import OpenStackProjectCloud
 from occi_server.backends.openstack.scope import Scope, Settings
 from occi_server.backends.openstack.templates import OfferCache
+from occi_server.model import Resource
 from tests.openstack.unit.fake_cloud import ENDPOINTS, FakeCloud, fake_api, paged
 
 NOVA, NEUTRON, CINDER = ENDPOINTS["compute"], ENDPOINTS["network"], ENDPOINTS["volumev3"]
@@ -94,6 +96,32 @@ def test_an_occi_page_walks_the_markers_no_further_than_it_needs() -> None:
 
 
 def test_one_compute_costs_calls_scoped_to_its_server() -> None:
+    cloud, scope = _one_compute_cloud()
+    found = servers.get_compute(scope, SERVER)
+    _assert_one_compute_calls(cloud, found)
+
+
+def test_a_read_started_early_sends_its_first_calls_at_once_and_none_twice() -> None:
+    """The handler's start_reading: the server, its ports and the groups are asked for before
+    the catalogue version waits for the groups, and the read then takes those answers."""
+    cloud, scope = _one_compute_cloud()
+    project_cloud = OpenStackProjectCloud(scope)
+    project_cloud.start_reading(f"/compute/{SERVER}", {})
+    early = dict(scope._early)  # what start_reading began, finished before anything else
+    for future in early.values():
+        future.result()
+    assert {str(r.url).split("?", 1)[0] for r in cloud.sent} == {
+        f"{NOVA}/servers/{SERVER}",
+        f"{NEUTRON}/v2.0/ports",
+        f"{NEUTRON}/v2.0/security-groups",
+    }
+    project_cloud.catalogue_version()
+    found = servers.get_compute(scope, SERVER)
+    _assert_one_compute_calls(cloud, found)
+    assert scope._early == {}
+
+
+def _one_compute_cloud() -> tuple[FakeCloud, Scope]:
     cloud = FakeCloud()
     _offer_routes(cloud)
     server = {
@@ -122,7 +150,10 @@ def test_one_compute_costs_calls_scoped_to_its_server() -> None:
     scope = Scope(fake_api(cloud), OfferCache(), Settings())
     scope.offer()
     cloud.sent.clear()
-    found = servers.get_compute(scope, SERVER)
+    return cloud, scope
+
+
+def _assert_one_compute_calls(cloud: FakeCloud, found: Resource) -> None:
     calls = Counter(str(r.url).split("?", 1)[0] for r in cloud.sent)
     assert calls == Counter(
         {

@@ -56,7 +56,7 @@ class OpenStackApi:
     ) -> None:
         self._http = http
         self._auth = AccessInfoPlugin(info)
-        self._pool = pool
+        self.pool = pool
         self._region = region
         self._interface = interface
         self.project_id = str(info.project_id)
@@ -216,7 +216,7 @@ class OpenStackApi:
         if len(calls) == 1:
             return [calls[0]()]
         # Each in a copy of this context: the calls carry the request's id too.
-        futures = [self._pool.submit(contextvars.copy_context().run, c) for c in calls]
+        futures = [self.pool.submit(contextvars.copy_context().run, c) for c in calls]
         return [f.result() for f in futures]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from occi_server.backends.base import (
@@ -26,6 +26,12 @@ LISTERS = (infra.COMPUTE, infra.STORAGE, infra.NETWORK, ext.SECURITY_RULE)
 class OpenStackProjectCloud:
     def __init__(self, scope: Scope) -> None:
         self._scope = scope
+
+    def start_reading(self, path: str, params: Mapping[str, str]) -> None:
+        """A read of `path` is coming: its groups (which the catalogue needs first) and its
+        first calls start together, so they cost one round trip to OpenStack, not two."""
+        self._scope.start("groups", lambda: security.load_groups(self._scope.api))
+        servers.start_reading(self._scope, path, params)
 
     # -- categories ------------------------------------------------------------------------
     def provider_mixins(self) -> Sequence[Mixin]:

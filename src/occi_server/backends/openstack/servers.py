@@ -9,6 +9,7 @@ with their floating IPs and subnets. Flavors and images come from the per-projec
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from occi_server.backends.openstack import storage, views
@@ -18,16 +19,29 @@ from occi_server.errors import NotFound
 from occi_server.model import Link, Resource
 
 
+def start_reading(scope: Scope, path: str, params: Mapping[str, str]) -> None:
+    """Start the first calls a read of `path` makes (one compute, or the whole listing),
+    so that they run beside the groups the request's catalogue waits for."""
+    kind, _, server_id = path.strip("/").partition("/")
+    if kind != "compute":
+        return
+    if server_id and "/" not in server_id:
+        scope.start(f"server {server_id}", lambda: _server(scope, server_id))
+        scope.start(f"ports {server_id}", lambda: _ports(scope, server_id))
+    elif not server_id and not params:
+        scope.start("servers", lambda: _server_pages(scope, 0, None))
+
+
 def get_compute(scope: Scope, server_id: str) -> Resource:
     """One compute from calls scoped to its server, in two concurrent stages: the server, its
     ports and the groups; then its ports' floating IPs and subnets, and its volumes' states."""
-    api = scope.api
-    server, ports, _, _ = api.together(
-        lambda: api.get("compute", f"/servers/{server_id}")["server"],
-        lambda: api.every("network", "/v2.0/ports", "ports", device_id=server_id),
+    answers: list[Any] = scope.api.together(
+        lambda: scope.take(f"server {server_id}", lambda: _server(scope, server_id)),
+        lambda: scope.take(f"ports {server_id}", lambda: _ports(scope, server_id)),
         scope.offer,
         scope.groups,
     )
+    server, ports = answers[0], answers[1]
     if is_gone(server):
         raise NotFound(f"/compute/{server_id}: no such entity")
     return _render(scope, [server], ports, volumes=True)[0]
@@ -67,8 +81,22 @@ def locations(scope: Scope, offset: int = 0, limit: int | None = None) -> list[s
     return [f"/compute/{s['id']}" for s in _servers(scope, offset, limit)]
 
 
+def _server(scope: Scope, server_id: str) -> dict[str, Any]:
+    return scope.api.get("compute", f"/servers/{server_id}")["server"]  # type: ignore[no-any-return]
+
+
+def _ports(scope: Scope, server_id: str) -> list[dict[str, Any]]:
+    return scope.api.every("network", "/v2.0/ports", "ports", device_id=server_id)
+
+
 def _servers(scope: Scope, offset: int, limit: int | None) -> list[dict[str, Any]]:
     """Servers that exist for OCCI, from `offset`, at most `limit`, fetching no further page."""
+    if offset == 0 and limit is None:
+        return scope.take("servers", lambda: _server_pages(scope, 0, None))
+    return _server_pages(scope, offset, limit)
+
+
+def _server_pages(scope: Scope, offset: int, limit: int | None) -> list[dict[str, Any]]:
     wanted = None if limit is None else offset + limit
     found: list[dict[str, Any]] = []
     for page in scope.api.pages("compute", "/servers/detail", "servers", limit=wanted):
