@@ -103,3 +103,24 @@ def test_volumes_map_states_and_hide_deleting_ones() -> None:
     states = {r.id: r.attributes["occi.storage.state"] for r in found}
     assert states == {"a": "online", "b": "offline", "c": "error"}
     assert next(r for r in found if r.id == "b").attributes["occi.core.title"] == "new"
+
+
+def test_an_attachment_nova_holds_after_cinder_let_go_is_detaching() -> None:
+    """Nova removes its record last when it detaches: Cinder showing the volume available
+    (one compute) or holding no attachment record (a listing) means detaching, not attaching."""
+    freed = {"id": "vol", "status": "available", "attachments": []}
+    link = storage.stated_link("up", freed, "/dev/vdb")
+    assert link.attributes["occi.storagelink.state"] == "inactive"
+    assert link.attributes["occi.storagelink.state.message"] == "detaching"
+    reserved = {"id": "vol", "status": "reserved", "attachments": []}
+    assert (
+        storage.stated_link("up", reserved, None).attributes["occi.storagelink.state.message"]
+        == "attaching"
+    )
+
+    cloud = _cloud()
+    cloud.on("GET", f"{CINDER}/attachments", (200, {"attachments": []}))
+    found = servers.list_computes(Scope(fake_api(cloud), OfferCache(), Settings()))
+    up = next(r for r in found if r.id == "up")
+    leaving = next(x for x in up.links if x.location == "/storage/link/up_vol")
+    assert leaving.attributes["occi.storagelink.state.message"] == "detaching"

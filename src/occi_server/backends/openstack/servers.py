@@ -157,9 +157,11 @@ def _attachments(
             *(lambda pair=pair: storage.attachment(scope, *pair) for pair in attached)
         )
         return {pair: link for pair, link in zip(attached, found, strict=True) if link}
+    # Cinder drops its record before Nova drops its own at the end of a detach (an attach
+    # makes Cinder's first): one Nova holds alone is being detached.
     phases = storage.attachment_phases(scope)
     return {
-        pair: storage.phased_link(*pair, None, phases.get(pair, "attached")) for pair in attached
+        pair: storage.phased_link(*pair, None, phases.get(pair, "detaching")) for pair in attached
     }
 
 

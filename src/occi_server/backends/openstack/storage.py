@@ -121,10 +121,13 @@ def attachment(scope: Scope, server_id: str, volume_id: str) -> Link | None:
 
 
 def stated_link(server_id: str, volume: dict[str, Any], device: str | None) -> Link:
-    """An attachment Nova holds, in the state its volume shows in Cinder."""
+    """An attachment Nova holds, in the state its volume shows in Cinder. Nova reserves the
+    volume in Cinder before it answers an attach, and lets go of its own record last when it
+    detaches: a volume Nova still holds that Cinder shows available is on its way out."""
     attached = any(a.get("server_id") == server_id for a in volume.get("attachments") or [])
     status = str(volume.get("status", ""))
-    phase = "detaching" if status == "detaching" else "attached" if attached else "attaching"
+    leaving = status == "detaching" or (status == "available" and not attached)
+    phase = "detaching" if leaving else "attached" if attached else "attaching"
     return phased_link(server_id, volume["id"], device, phase)
 
 
