@@ -11,8 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from occi_server.db.engine import make_engine
-from occi_server.identity.store import IdentityStore
 from tests.support.origin import Origin
 from tests.support.server import ServerProcess
 
@@ -64,19 +62,9 @@ class Cdmi:
 
 
 @pytest.fixture(scope="session")
-def tokens(server: ServerProcess) -> Iterator[Callable[[str], str]]:
-    """Tokens minted in the server's own identity store, in-process: `occi-server token
-    create` costs a second or more per project on a loaded machine."""
-    engine = make_engine(server.database)
-    store = IdentityStore(engine)
-
-    def make(project: str) -> str:
-        store.ensure_project(project)
-        store.ensure_user(project, "alice")
-        return store.create_token(project, "alice")
-
-    yield make
-    engine.dispose()
+def tokens(server: ServerProcess) -> Callable[[str], str]:
+    """Tokens minted in the server's own identity store, in-process (ServerProcess.token)."""
+    return server.token
 
 
 @pytest.fixture
@@ -101,15 +89,6 @@ def importing(tmp_path_factory: pytest.TempPathFactory, origin: Origin) -> Itera
 
 
 @pytest.fixture(scope="session")
-def mint(importing: ServerProcess) -> Iterator[Callable[[str], str]]:
-    """Tokens made in the server's identity store, in-process (the CLI costs seconds)."""
-    engine = make_engine(importing.database)
-    identities = IdentityStore(engine)
-
-    def make(project: str) -> str:
-        identities.ensure_project(project)
-        identities.ensure_user(project, "alice")
-        return identities.create_token(project, "alice")
-
-    yield make
-    engine.dispose()
+def mint(importing: ServerProcess) -> Callable[[str], str]:
+    """Tokens of the importing server, minted in-process (ServerProcess.token)."""
+    return importing.token

@@ -75,12 +75,7 @@ def test_a_connection_cut_mid_upload_leaves_no_volume(small: ServerProcess, clie
 def test_an_upload_past_the_projects_volume_quota_is_403_and_leaves_nothing(
     small: ServerProcess,
 ) -> None:
-    engine = make_engine(small.database)
-    store = IdentityStore(engine)
-    store.ensure_project("quota")
-    store.ensure_user("quota", "alice")
-    client = Cdmi(small.url, store.create_token("quota", "alice"))
-    engine.dispose()
+    client = Cdmi(small.url, small.token("quota"))
     cli("quota", "set", "--project", "quota", "volumes=1", "--database", small.database)
     assert client.put(client.path("volumes", "one"), b"1").status_code == 201
     refused = client.put(client.path("volumes", "two"), b"2")

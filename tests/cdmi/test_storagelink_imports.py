@@ -21,8 +21,6 @@ from typing import Any
 import httpx
 import pytest
 
-from occi_server.db.engine import make_engine
-from occi_server.identity.store import IdentityStore
 from tests.cdmi.conftest import CONTAINER, MAX_FETCH, Cdmi
 from tests.support.origin import Blob, Origin
 from tests.support.server import ServerProcess
@@ -198,12 +196,7 @@ def test_an_import_a_killed_server_left_starts_again_when_it_next_starts(
     config.write_text(f'[remote]\nallowed = ["{origin.url("/cdmi/shared/")}"]\n')
     server = ServerProcess(data_dir=tmp_path, env={"OCCI_CONFIG": str(config)}).start()
     try:
-        engine = make_engine(server.database)
-        identities = IdentityStore(engine)
-        identities.ensure_project("crash")
-        identities.ensure_user("crash", "alice")
-        cdmi = Cdmi(server.url, identities.create_token("crash", "alice"))
-        engine.dispose()
+        cdmi = Cdmi(server.url, server.token("crash"))
         data = os.urandom(256 << 10)
         release = threading.Event()
         origin.objects["/cdmi/shared/crash.img"] = Blob(data, hold=release)

@@ -14,8 +14,6 @@ that stops mid-copy starts the copy again when it next starts (this host's impor
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +23,7 @@ from typing import Any
 
 from occi_server.backends.base import CONTAINERS
 from occi_server.backends.local import guests, private, quotas, store
+from occi_server.backends.local.owners import process_gone, this_process
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.storage import IMPORTING, LIFECYCLE, SIZE
 from occi_server.backends.local.store import EntityRecord
@@ -37,7 +36,6 @@ from occi_server.remote import Fetcher, FetchError
 log = logging.getLogger("occi_server.imports")
 SOURCE = "import_source"  # entity_private on the storage: what to copy, and who copies it
 LINK_STATE, LINK_MESSAGE = "occi.storagelink.state", "occi.storagelink.state.message"
-_HOST = socket.gethostname()
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +71,7 @@ class Importer:
     @property
     def owner(self) -> str:
         """This process (a worker forked after the backend was built has a pid of its own)."""
-        return f"{_HOST}:{os.getpid()}"
+        return this_process()
 
     # -- in the request -----------------------------------------------------------------------
     def source(self, scope: Scope, reference: str, path: str | None) -> Source | None:
@@ -184,7 +182,7 @@ class Importer:
         jobs = []
         with self._transaction("") as scope:
             for pk, project, record in private.everywhere(scope, SOURCE):
-                if not _orphaned(str(record.get("owner", ""))):
+                if not process_gone(str(record.get("owner", ""))):
                     continue
                 storage = store.by_pk(scope, pk)
                 if storage is None:
@@ -233,19 +231,3 @@ def _settle(
     store.bump(scope, link)
     if error is None:
         guests.tell(scope, link, infra.STORAGELINK, attach=True)
-
-
-def _orphaned(owner: str) -> bool:
-    """Whether the process that was copying is gone (this host's only)."""
-    host, _, pid = owner.partition(":")
-    if host != _HOST or not pid.isdigit():
-        return False
-    if int(pid) == os.getpid():
-        return True  # an earlier incarnation with our pid
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False

@@ -240,20 +240,18 @@ class LocalProjectCloud:
 
     # -- disk bytes (OVF import and export) ---------------------------------------------------
     def place_storage(self, storage_id: str, path: Path) -> None:
-        name = volume_of(self._scope.project_id, storage_id)
-        volumes = self._scope.cloud.drivers.volumes
-        if volumes.exists(name):
-            raise Conflict(f"storage {storage_id} already has bytes")
-        volumes.import_file(name, path)
+        self._place(volume_of(self._scope.project_id, storage_id), path, f"storage {storage_id}")
 
     def discard_storage(self, storage_id: str) -> None:
         self._scope.cloud.drivers.volumes.delete(volume_of(self._scope.project_id, storage_id))
 
     def place_image(self, term: str, path: Path) -> None:
-        name = image_of(self._scope.project_id, term)
+        self._place(image_of(self._scope.project_id, term), path, f"an OS image called {term}")
+
+    def _place(self, name: str, path: Path, what: str) -> None:
         volumes = self._scope.cloud.drivers.volumes
         if volumes.exists(name):
-            raise Conflict(f"an OS image called {term} already has bytes")
+            raise Conflict(f"{what} already has bytes")
         volumes.import_file(name, path)
 
     def record_image(self, term: str, title: str, size: int) -> Mixin:

@@ -16,8 +16,6 @@ after `max_attempts`; intents of other hosts are taken over when their lease run
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
 import uuid
@@ -29,6 +27,7 @@ from occi_server import telemetry
 from occi_server.backends.local import intents, store
 from occi_server.backends.local.control import apply_outcome, call
 from occi_server.backends.local.intents import Intent
+from occi_server.backends.local.owners import process_gone, this_process
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.states import LIFECYCLE
 from occi_server.drivers.hypervisor import GuestKey, Hypervisor, PowerState
@@ -36,7 +35,6 @@ from occi_server.drivers.hypervisor import GuestKey, Hypervisor, PowerState
 log = logging.getLogger("occi_server.reconciler")
 
 Transaction = Callable[[str], AbstractContextManager[Scope]]
-_HOST = socket.gethostname()
 # The Nova status a guest's own power change is drawn as.
 _POWER_STATUS = {
     PowerState.RUNNING: "ACTIVE",
@@ -61,7 +59,7 @@ class Reconciler:
         self._transaction = transaction
         self._driver = driver
         self.settings = settings or Settings()
-        self.owner = f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        self.owner = this_process(uuid.uuid4().hex[:12])
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -204,22 +202,8 @@ def _now_ms() -> int:
 
 
 def _dead(owner: str | None, me: str) -> bool:
-    """Whether the process that claimed an intent is gone (this host only: others' intents
-    are taken over when their lease runs out)."""
+    """Whether the process that claimed an intent is gone."""
     if not owner:
         return True
-    host, _, rest = owner.partition(":")
-    pid = rest.partition(":")[0]
-    if host != _HOST or not pid.isdigit():
-        return False
-    if owner == me:
-        return False
-    if int(pid) == os.getpid():
-        return True  # an earlier incarnation with our pid (a container restarted)
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
+    return owner != me and process_gone(owner)
     return False
