@@ -3,6 +3,7 @@ one compute costs calls scoped to its server: a fake cloud on the wire under key
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -71,6 +72,17 @@ def test_list_by_splits_ids_into_concurrent_filtered_calls() -> None:
     cloud.sent.clear()
     fake_api(cloud).list_by("network", "/v2.0/floatingips", "floatingips", "port_id", [])
     assert not cloud.sent  # nothing to ask for: no call
+
+
+def test_a_filtered_call_of_uuids_keeps_its_query_within_a_kib() -> None:
+    """uWSGI's 4 KiB request buffer holds the query twice beside the headers and the token."""
+    cloud = FakeCloud()
+    cloud.on("GET", f"{NEUTRON}/v2.0/floatingips", (200, {"floatingips": []}))
+    ids = [str(uuid.uuid4()) for _ in range(100)]
+    fake_api(cloud).list_by("network", "/v2.0/floatingips", "floatingips", "port_id", ids)
+    queries = [str(r.url).split("?", 1)[1] for r in cloud.sent]
+    assert len(queries) == -(-100 // IDS_PER_CALL)
+    assert max(len(q) for q in queries) <= 1024
 
 
 def _offer_routes(cloud: FakeCloud) -> None:
