@@ -130,6 +130,54 @@ def test_a_network_interface_appears_in_the_guest_with_its_mac(
         time.sleep(0.3)
 
 
+def test_the_guest_leases_the_address_the_control_plane_allocated(
+    alice: OcciClient, running: str
+) -> None:
+    """Hot-plugged, the interface's DHCP lease is its OCCI address; booted with the interface
+    on QEMU's command line (stop, start), the lease is that address again."""
+    network = alice.create(
+        "/network/",
+        categories=[
+            'network; scheme="http://schemas.ogf.org/occi/infrastructure#"; class="kind"',
+            _mixin("ipnetwork", "http://schemas.ogf.org/occi/infrastructure/network#"),
+        ],
+        attributes=[
+            'occi.network.address="192.168.57.0/24"',
+            'occi.network.gateway="192.168.57.1"',
+        ],
+    )
+    link = alice.create(
+        "/networklink/",
+        categories=[
+            'networkinterface; scheme="http://schemas.ogf.org/occi/infrastructure#"; class="kind"',
+            _mixin(
+                "ipnetworkinterface",
+                "http://schemas.ogf.org/occi/infrastructure/networkinterface#",
+            ),
+        ],
+        attributes=[
+            f'occi.core.source="{running}"',
+            f'occi.core.target="{network}"',
+            'occi.networkinterface.address="192.168.57.77"',
+        ],
+    )
+    mac = settled(alice, link)["occi.networkinterface.mac"]
+    lease = f"={mac} ip=192.168.57.77/24 router=192.168.57.1"  # on whichever ethN
+    wait_console(alice, running, lease)
+    assert alice.post(f"{running}?action=stop", categories=[_action("stop")]).status_code == 200
+    wait_status(alice, running, "SHUTOFF")
+    assert alice.post(f"{running}?action=start", categories=[_action("start")]).status_code == 200
+    wait_console(alice, running, lease, count=2)
+    assert wait_status(alice, running, "ACTIVE")[STATUS] == "ACTIVE"
+    # Booted with it, it leaves the guest as a hot-plugged one does.
+    assert alice.delete(link).status_code == 200
+    deadline = time.monotonic() + 60
+    while mac in _last_nics(alice.get(running, params={"console": ""}).text):
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    assert settled(alice, running)[STATUS] == "ACTIVE"
+
+
 def _last_nics(log: str) -> str:
     lines = [line for line in log.splitlines() if line.startswith("occi-guest: nics")]
     return lines[-1] if lines else ""

@@ -56,6 +56,29 @@ class GuestSpec:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class IpConfig:
+    """An interface's address as the control plane allocated it, for the guest to be given:
+    its address, its network's CIDR and the gateway (empty: none known)."""
+
+    address: str
+    network: str = ""
+    gateway: str = ""
+
+    @staticmethod
+    def of(arguments: Mapping[str, Any]) -> IpConfig | None:
+        """From an intent's `ip` argument (absent in intents written before it existed)."""
+        given = arguments.get("ip")
+        if not isinstance(given, Mapping) or not given.get("address"):
+            return None
+        return IpConfig(
+            str(given["address"]), str(given.get("network") or ""), str(given.get("gateway") or "")
+        )
+
+    def arguments(self) -> dict[str, str]:
+        return {"address": self.address, "network": self.network, "gateway": self.gateway}
+
+
 # What a hypervisor may offer beyond guests (`Hypervisor.features`): only what it can do on
 # its host is advertised (floating IPs need a routable pool, security groups a firewall).
 FLOATING_IPS = "floating_ips"
@@ -82,7 +105,9 @@ class Hypervisor(Protocol):
     def snapshot(self, key: GuestKey, image: str) -> None: ...  # the root disk -> image
     def attach_volume(self, key: GuestKey, volume: str, device: str) -> None: ...
     def detach_volume(self, key: GuestKey, volume: str) -> None: ...
-    def attach_interface(self, key: GuestKey, interface: str, mac: str) -> None: ...
+    def attach_interface(
+        self, key: GuestKey, interface: str, mac: str, ip: IpConfig | None = None
+    ) -> None: ...
     def detach_interface(self, key: GuestKey, interface: str) -> None: ...
     def set_password(self, key: GuestKey, password: str) -> None: ...
     def agent_ready(self, key: GuestKey) -> bool: ...  # set_password can work now
@@ -146,7 +171,9 @@ OPERATIONS: dict[str, Operation] = {
     "snapshot": lambda h, k, a: h.snapshot(k, str(a["image"])),
     "attach_volume": lambda h, k, a: h.attach_volume(k, str(a["volume"]), str(a["device"])),
     "detach_volume": lambda h, k, a: h.detach_volume(k, str(a["volume"])),
-    "attach_interface": lambda h, k, a: h.attach_interface(k, str(a["interface"]), str(a["mac"])),
+    "attach_interface": lambda h, k, a: h.attach_interface(
+        k, str(a["interface"]), str(a["mac"]), IpConfig.of(a)
+    ),
     "detach_interface": lambda h, k, a: h.detach_interface(k, str(a["interface"])),
     "set_password": lambda h, k, a: h.set_password(k, str(a["password"])),
 }

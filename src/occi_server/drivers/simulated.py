@@ -20,6 +20,7 @@ from occi_server.drivers.hypervisor import (
     DriverError,
     GuestKey,
     GuestSpec,
+    IpConfig,
     PowerListener,
     PowerState,
 )
@@ -135,7 +136,9 @@ class SimulatedHypervisor:
             if key in self._guests:
                 self._guests[key].volumes.pop(volume, None)
 
-    def attach_interface(self, key: GuestKey, interface: str, mac: str) -> None:
+    def attach_interface(
+        self, key: GuestKey, interface: str, mac: str, ip: IpConfig | None = None
+    ) -> None:
         self._wait()
         with self._lock:
             self._guest(key).interfaces[interface] = mac

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from occi_server.drivers.qemu import process
-from occi_server.drivers.qemu.process import Drive, Machine
+from occi_server.drivers.qemu.process import Drive, Machine, Nic
 
 needs_qemu = pytest.mark.skipif(
     shutil.which("qemu-system-x86_64") is None and os.environ.get("OCCI_REQUIRE_QEMU") != "1",
@@ -35,7 +35,7 @@ def _machine(tmp_path: Path) -> Machine:
             Drive("seed", tmp_path / "seed.iso", "raw", read_only=True),
             Drive("vol-1", tmp_path / "vol", "raw", serial="abc"),
         ],
-        nics=[("nic-1", "52:54:00:00:00:01")],
+        nics=[Nic("nic-1", "52:54:00:00:00:01")],
     )
 
 
@@ -52,7 +52,8 @@ def test_the_command_line_boots_the_root_disk_and_keeps_the_seed_read_only(
     assert "virtio-blk-pci,drive=vol-1,id=dev-vol-1,serial=abc" in args
     assert f"file,id=console,path={tmp_path}/console.log,append=on" in args
     assert joined.count("-qmp unix:") == 2
-    assert "virtio-net-pci,netdev=nic-1,mac=52:54:00:00:00:01" in args
+    # The id a hot-unplug (device_del) names.
+    assert "virtio-net-pci,netdev=nic-1,mac=52:54:00:00:00:01,id=dev-nic-1" in args
 
 
 @needs_qemu

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from occi_server.backends.base import ActionOutcome, EntityDraft
-from occi_server.backends.local import control, store
+from occi_server.backends.local import control, network, store
+from occi_server.backends.local.links import IF_ADDRESS, IF_GATEWAY
 from occi_server.backends.local.rules import KindRules, Update
 from occi_server.backends.local.scope import Scope
 from occi_server.backends.local.states import CORES, LIFECYCLE, MEMORY
@@ -21,7 +22,7 @@ from occi_server.backends.local.storage import IMPORTING
 from occi_server.backends.local.store import EntityRecord
 from occi_server.categories import infrastructure as infra
 from occi_server.categories import openstack
-from occi_server.drivers.hypervisor import GuestSpec, spec_arguments
+from occi_server.drivers.hypervisor import GuestSpec, IpConfig, spec_arguments
 from occi_server.drivers.volumes import disk_of, image_of, volume_of
 from occi_server.errors import Conflict
 from occi_server.model import Mixin
@@ -192,6 +193,18 @@ class Attachments(KindRules):
         return self._inner.invoke(scope, row, action, parameters)
 
 
+def _ip_config(scope: Scope, row: EntityRecord) -> IpConfig | None:
+    """The address allocated to an interface, with its network's CIDR and gateway, for the
+    hypervisor to hand the guest (a network without an IP range allocates none)."""
+    address = row.attributes.get(IF_ADDRESS)
+    if not address:
+        return None
+    target = store.by_pk(scope, row.target_pk) if row.target_pk is not None else None
+    cidr = target.attributes.get(network.ADDRESS) if target is not None else None
+    gateway = row.attributes.get(IF_GATEWAY)
+    return IpConfig(str(address), str(cidr or ""), str(gateway or ""))
+
+
 def tell(scope: Scope, row: EntityRecord, kind: str, *, attach: bool) -> None:
     """Tell the guest of the link's compute what the link attaches (or detaches)."""
     source = store.by_pk(scope, row.source_pk) if row.source_pk is not None else None
@@ -209,6 +222,10 @@ def tell(scope: Scope, row: EntityRecord, kind: str, *, attach: bool) -> None:
             control.perform(scope, source, "detach_volume", {"volume": volume})
     elif attach:
         mac = str(row.attributes.get("occi.networkinterface.mac", ""))
-        control.perform(scope, source, "attach_interface", {"interface": row.location, "mac": mac})
+        arguments: dict[str, Any] = {"interface": row.location, "mac": mac}
+        ip = _ip_config(scope, row)
+        if ip is not None:
+            arguments["ip"] = ip.arguments()
+        control.perform(scope, source, "attach_interface", arguments)
     else:
         control.perform(scope, source, "detach_interface", {"interface": row.location})

@@ -28,6 +28,7 @@ from occi_server.drivers.hypervisor import (
     DriverError,
     GuestKey,
     GuestSpec,
+    IpConfig,
     PowerListener,
     PowerState,
     spec_arguments,
@@ -114,7 +115,7 @@ class QemuHypervisor:
         spec = state["spec"]
         extra = spec.get("extra") or {}
         keys = [str(extra["ssh_key"])] if extra.get("ssh_key") else []
-        macs = list((state.get("interfaces") or {}).values())
+        macs = [Guest.interface_mac(kept) for kept in (state.get("interfaces") or {}).values()]
         seed.write(
             seed.Seed(
                 instance_id=str(extra.get("instance_id") or spec["key"]["location"]),
@@ -302,23 +303,28 @@ class QemuHypervisor:
             del state["volumes"][volume]
             guest.save(state)
 
-    def attach_interface(self, key: GuestKey, interface: str, mac: str) -> None:
+    def attach_interface(
+        self, key: GuestKey, interface: str, mac: str, ip: IpConfig | None = None
+    ) -> None:
         guest = self._guest(key)
         with self._lock:
             state = guest.load()
             interfaces = state.setdefault("interfaces", {})
             if interface in interfaces:
                 return
-            mac = mac or guest.mac(interface)
-            interfaces[interface] = mac
+            kept = guest.interface(mac or guest.mac(interface), ip)
+            interfaces[interface] = kept
             guest.save(state)
             self._write_seed(guest, state)  # read at the next boot
             if process.running(guest.pid_file) is not None:
-                nic = guest.nic(interface)
-                self._monitors.command(guest.commands, "netdev_add", {"type": "user", "id": nic})
+                nic = guest.nic_of(interface, kept)
+                self._monitors.command(
+                    guest.commands, "netdev_add", {"type": "user", "id": nic.id, **nic.options}
+                )
                 self._monitors.command(
                     guest.commands, "device_add",
-                    {"driver": "virtio-net-pci", "netdev": nic, "mac": mac, "id": f"dev-{nic}"},
+                    {"driver": "virtio-net-pci", "netdev": nic.id, "mac": nic.mac,
+                     "id": f"dev-{nic.id}"},
                 )  # fmt: skip
 
     def detach_interface(self, key: GuestKey, interface: str) -> None:

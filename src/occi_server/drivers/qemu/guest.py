@@ -1,8 +1,8 @@
 """One guest's files and what its QEMU is started with.
 
 guest.json keeps the spec (as the intent carried it), the attached volumes (volume store name
--> requested device and QEMU node) and interfaces (control plane location -> MAC); a restart
-of the guest, or of the server, starts it again from there.
+-> requested device and QEMU node) and interfaces (control plane location -> MAC and the
+allocated address); a restart of the guest, or of the server, starts it again from there.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from occi_server.drivers.files import FileStore
-from occi_server.drivers.hypervisor import GuestKey, GuestSpec, spec_of
-from occi_server.drivers.qemu.process import Drive, Machine
+from occi_server.drivers.hypervisor import GuestKey, GuestSpec, IpConfig, spec_of
+from occi_server.drivers.qemu.network import slirp_options
+from occi_server.drivers.qemu.process import Drive, Machine, Nic
 
 _GIB_MIB = 1024
 
@@ -86,6 +87,20 @@ class Guest:
         digest = hashlib.sha256(interface.encode()).digest()
         return "52:54:00:" + ":".join(f"{b:02x}" for b in digest[:3])
 
+    @staticmethod
+    def interface(mac: str, ip: IpConfig | None) -> dict[str, Any]:
+        """An interface as guest.json keeps it."""
+        return {"mac": mac, "ip": ip.arguments() if ip is not None else None}
+
+    @staticmethod
+    def interface_mac(kept: Any) -> str:
+        # guest.json of an earlier version kept the MAC alone.
+        return str(kept["mac"]) if isinstance(kept, dict) else str(kept)
+
+    def nic_of(self, interface: str, kept: Any) -> Nic:
+        ip = IpConfig.of(kept) if isinstance(kept, dict) else None
+        return Nic(self.nic(interface), self.interface_mac(kept), slirp_options(ip))
+
     def volume_drive(self, volume: str, node: str, store: FileStore) -> Drive:
         # The guest reads the volume's id from the disk's serial (20 characters at most).
         serial = volume.rpartition("/")[2].replace("-", "")[:20]
@@ -108,7 +123,7 @@ class Guest:
         ]
         for volume, found in sorted((state.get("volumes") or {}).items()):
             drives.append(self.volume_drive(volume, str(found["node"]), store))
-        nics = [(self.nic(i), str(mac)) for i, mac in (state.get("interfaces") or {}).items()]
+        nics = [self.nic_of(i, kept) for i, kept in (state.get("interfaces") or {}).items()]
         return Machine(
             name=spec.name.replace(",", "_") or self.digest,
             accel=accel,

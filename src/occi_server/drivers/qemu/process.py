@@ -15,11 +15,12 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from occi_server.drivers.hypervisor import DriverError
+from occi_server.drivers.qemu.network import netdev_argument
 
 log = logging.getLogger("occi_server.qemu")
 
@@ -81,6 +82,13 @@ class Drive:
 
 
 @dataclass(frozen=True, slots=True)
+class Nic:
+    id: str  # QEMU's id for its netdev (its device is dev-<id>)
+    mac: str
+    options: Mapping[str, str] = field(default_factory=dict)  # slirp's (network.slirp_options)
+
+
+@dataclass(frozen=True, slots=True)
 class Machine:
     name: str
     accel: str
@@ -91,7 +99,7 @@ class Machine:
     commands: Path  # QMP socket for one command at a time
     agent: Path  # the guest agent's channel (a virtio-serial port)
     drives: Sequence[Drive]  # the root disk first (booted from), then the seed, then volumes
-    nics: Sequence[tuple[str, str]] = ()  # (id, MAC): user-mode networking
+    nics: Sequence[Nic] = ()  # user-mode networking
 
     @property
     def pid_file(self) -> Path:
@@ -123,8 +131,9 @@ def command_line(machine: Machine) -> list[str]:
         if index == 0:
             device += ",bootindex=0"
         args += ["-device", device]
-    for nic, mac in machine.nics:
-        args += ["-netdev", f"user,id={nic}", "-device", f"virtio-net-pci,netdev={nic},mac={mac}"]
+    for nic in machine.nics:
+        args += ["-netdev", netdev_argument(nic.id, dict(nic.options))]
+        args += ["-device", f"virtio-net-pci,netdev={nic.id},mac={nic.mac},id=dev-{nic.id}"]
     return args
 
 
