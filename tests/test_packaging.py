@@ -30,23 +30,31 @@ def test_the_wheel_installs_into_a_clean_venv_and_serves(tmp_path: Path) -> None
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
+    # A PYTHONPATH naming a checkout's src/ (a worktree's) shows pip the occi_server.egg-info
+    # the build left there: "already installed", and the wheel would not be.
+    clean_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     installed = subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", wheel],
         capture_output=True,
         text=True,
         timeout=400,
+        env=clean_env,
     )
     assert installed.returncode == 0, installed.stderr
     listed = subprocess.run(
-        [str(python), "-m", "pip", "list", "--format=freeze"], capture_output=True, text=True
+        [str(python), "-m", "pip", "list", "--format=freeze"],
+        capture_output=True,
+        text=True,
+        env=clean_env,
     ).stdout.lower()
     for extra_only in ("pytest", "mypy", "selenium", "openstacksdk", "keystoneauth1"):
         assert f"{extra_only}==" not in listed
     binary = env_dir / "bin" / "occi-server"
-    version = subprocess.run([str(binary), "--version"], capture_output=True, text=True)
+    version = subprocess.run(
+        [str(binary), "--version"], capture_output=True, text=True, env=clean_env
+    )
     assert version.returncode == 0 and version.stdout.startswith("occi-server ")
 
-    clean_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     openstack = subprocess.run(
         [str(binary), "serve", "--backend", "openstack", "--auth", "keystone"],
         capture_output=True, text=True, timeout=60, env=clean_env, cwd=tmp_path,
