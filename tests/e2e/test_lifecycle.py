@@ -104,13 +104,13 @@ def test_a_token_revoked_from_the_cli_is_refused(tmp_path: Path) -> None:
         token = cli("token", "create", *args).strip().splitlines()[-1]
         auth = {"X-Auth-Token": token}
         assert httpx.get(server.url + "/-/", headers=auth).status_code == 200
-        assert "revoked" in cli("token", "revoke", token, "--database", server.database)
+        assert "revoked" in cli("token", "revoke", "--database", server.database, "--", token)
         # This server cached the token when it accepted it: refused within its cache's 30 s.
         server.stop()
         server.start()
         assert httpx.get(server.url + "/-/", headers=auth).status_code == 401
         with pytest.raises(RuntimeError, match="no such token"):
-            cli("token", "revoke", token, "--database", server.database)
+            cli("token", "revoke", "--database", server.database, "--", token)
     finally:
         server.stop()
 
