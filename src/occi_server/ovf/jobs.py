@@ -150,10 +150,15 @@ class Runner:
         self._pool.submit(self._run, job, work)
 
     def _run(self, job: Job, work: Callable[[Job], None]) -> None:
+        # The place is given back before the job shows as finished: a client that reads the
+        # end of one job may queue the next at once.
+        released = False
         try:
             job.state, job.step = RUNNING, "starting"
             self.store.save(job)
             work(job)
+            self.release()
+            released = True
             job.state, job.progress, job.step, job.finished = DONE, 100, "done", time.time()
             self.store.save(job)
             shutil.rmtree(self.store.folder(job.project, job.id) / "work", ignore_errors=True)
@@ -162,9 +167,13 @@ class Runner:
             if not isinstance(error, self._expected):
                 log.exception("OVF %s job %s failed", job.kind, job.id)
                 message = f"internal error: {message}"
+            if not released:
+                self.release()
+                released = True
             fail(self.store, job, message)
         finally:
-            self.release()
+            if not released:  # fail() itself raised
+                self.release()
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
