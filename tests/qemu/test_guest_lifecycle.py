@@ -35,6 +35,7 @@ USER_DATA = '#!/bin/sh\necho "hello from user-data"\n'
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOcciTestKeyOnlyForTheQemuTier alice@example"
 READY = "occi-guest: ready"
 BOOTED = "occi-guest: booted"
+DEVICE = "occi.storagelink.deviceid"
 
 
 def _mixin(term: str, scheme: str) -> str:
@@ -49,6 +50,8 @@ class Walk:
     vm = ""
     link = ""
     volume = ""
+    link2 = ""
+    volume2 = ""
     image_vm = ""
 
 
@@ -105,33 +108,56 @@ def test_start_boots_it_again(client: OcciClient) -> None:
     wait_console(client, Walk.vm, READY, count=2)
 
 
-def test_an_attached_volume_appears_in_the_guest(client: OcciClient) -> None:
+def test_an_attached_volume_appears_in_the_guest_under_its_device_name(client: OcciClient) -> None:
     wait_console(client, Walk.vm, "occi-guest: disks", count=2)  # the boot's disks listed
     Walk.volume = client.create(
         "/storage/", categories=[STORAGE_KIND], attributes=["occi.storage.size=0.0625"]
     )
-    Walk.link = client.create(
-        "/storage/link/",
-        categories=[f'storagelink; scheme="{INFRA}"; class="kind"'],
-        attributes=[
-            f'occi.core.source="{Walk.vm}"',
-            f'occi.core.target="{Walk.volume}"',
-            'occi.storagelink.deviceid="/dev/vdc"',
-        ],
+    Walk.link = _attach(client, Walk.volume, "/dev/vdc")
+    # vda is the root disk, vdb the seed: the guest names the next disk vdc, as asked.
+    assert settled(client, Walk.link)[DEVICE] == "/dev/vdc"
+    # 0.0625 GiB = 131072 sectors of 512 bytes; the serial is the storage's id.
+    wait_console(client, Walk.vm, f" vdc:131072:{_serial(Walk.volume)}")
+
+
+def test_a_device_name_virtio_cannot_give_shows_the_real_one(client: OcciClient) -> None:
+    Walk.volume2 = client.create(
+        "/storage/", categories=[STORAGE_KIND], attributes=["occi.storage.size=0.03125"]
     )
-    # 0.0625 GiB = 131072 sectors of 512 bytes, hot-plugged as the third virtio disk.
-    log = wait_console(client, Walk.vm, " vdc:131072")
-    assert log.rstrip().endswith("vdc:131072")
+    Walk.link2 = _attach(client, Walk.volume2, "/dev/vdf")
+    # virtio-blk names disks in the order they come: the guest calls this one vdd.
+    assert settled(client, Walk.link2)[DEVICE] == "/dev/vdd"
+    log = wait_console(client, Walk.vm, f" vdd:65536:{_serial(Walk.volume2)}")
+    assert f" vdc:131072:{_serial(Walk.volume)}" in _last_disks(log)
 
 
 def test_a_detached_volume_leaves_the_guest(client: OcciClient) -> None:
-    assert client.delete(Walk.link).status_code == 200
+    for link in (Walk.link, Walk.link2):
+        assert client.delete(link).status_code == 200
     deadline = time.monotonic() + 60
     while _last_disks(console(client, Walk.vm)).count(" vd") != 2:
         assert time.monotonic() < deadline, console(client, Walk.vm)
         time.sleep(0.3)
     assert "vdc" not in _last_disks(console(client, Walk.vm))
-    assert client.delete(Walk.volume).status_code == 200
+    for volume in (Walk.volume, Walk.volume2):
+        assert client.delete(volume).status_code == 200
+
+
+def _attach(client: OcciClient, volume: str, device: str) -> str:
+    return client.create(
+        "/storage/link/",
+        categories=[f'storagelink; scheme="{INFRA}"; class="kind"'],
+        attributes=[
+            f'occi.core.source="{Walk.vm}"',
+            f'occi.core.target="{volume}"',
+            f'occi.storagelink.deviceid="{device}"',
+        ],
+    )
+
+
+def _serial(volume: str) -> str:
+    """The disk serial the driver gives a volume: its id without dashes, 20 characters."""
+    return volume.rsplit("/", 1)[1].replace("-", "")[:20]
 
 
 def test_resize_boots_the_guest_with_its_new_memory(client: OcciClient) -> None:

@@ -12,7 +12,7 @@ answered (backends/local/reconciler.py), each bounded by the configured driver t
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -111,9 +111,22 @@ class Hypervisor(Protocol):
     def detach_interface(self, key: GuestKey, interface: str) -> None: ...
     def set_password(self, key: GuestKey, password: str) -> None: ...
     def agent_ready(self, key: GuestKey) -> bool: ...  # set_password can work now
+    # The name the guest gives the next volume attached (None: none left); `requested` when
+    # the bus can honour it. `taken`: the names of the guest's other volumes.
+    def device_name(self, requested: str, taken: Collection[str]) -> str | None: ...
     def console_log(self, key: GuestKey) -> str: ...
     def power_state(self, key: GuestKey) -> PowerState: ...
     def watch(self, listener: PowerListener) -> None: ...
+
+
+def free_device(taken: Collection[str], first: str = "b") -> str | None:
+    """The first /dev/vdX, from /dev/vd<first> on, that `taken` does not name (with or without
+    /dev/)."""
+    names = {name.rpartition("/")[2] for name in taken}
+    for letter in "abcdefghijklmnopqrstuvwxyz"[ord(first) - ord("a") :]:
+        if f"vd{letter}" not in names:
+            return f"/dev/vd{letter}"
+    return None
 
 
 def _spec(arguments: Mapping[str, Any]) -> GuestSpec:

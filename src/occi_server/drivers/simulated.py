@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from occi_server.drivers.hypervisor import (
@@ -23,6 +24,7 @@ from occi_server.drivers.hypervisor import (
     IpConfig,
     PowerListener,
     PowerState,
+    free_device,
 )
 from occi_server.drivers.volumes import GIB, StoreError, VolumeStore, disk_of, gib
 
@@ -156,6 +158,9 @@ class SimulatedHypervisor:
 
     def agent_ready(self, key: GuestKey) -> bool:
         return True
+
+    def device_name(self, requested: str, taken: Collection[str]) -> str | None:
+        return requested or free_device(taken)  # no guest to say otherwise
 
     def console_log(self, key: GuestKey) -> str:
         with self._lock:

@@ -79,8 +79,7 @@ def create_link(scope: Scope, link: NewLink) -> store.EntityRecord:
         attributes["occi.storagelink.state"] = "active" if imported is None else "inactive"
         if imported is not None:  # attached once the copy is in (imports.py)
             attributes["occi.storagelink.state.message"] = IMPORTING + imported.url
-        if not attributes.get(DEVICE):
-            attributes[DEVICE] = _next_device(scope, source)
+        attributes[DEVICE] = _device(scope, source, str(attributes.get(DEVICE) or ""))
     elif kind == infra.NETWORKINTERFACE:
         attributes.setdefault(INTERFACE, _next_interface(scope, source))
         attributes.setdefault(MAC, _unique_mac(scope))
@@ -199,16 +198,18 @@ def _next_interface(scope: Scope, compute: store.EntityRecord) -> str:
     return f"eth{index}"
 
 
-def _next_device(scope: Scope, compute: store.EntityRecord) -> str:
-    """The first free /dev/vdX after the root disk, as Nova picks one when none is asked for."""
-    used = {
+def _device(scope: Scope, compute: store.EntityRecord, requested: str) -> str:
+    """The volume's device name: the requested one where the hypervisor's bus honours it,
+    else the name the guest will really give it (the first free /dev/vdX after the root disk
+    when none is asked for, as Nova picks one)."""
+    taken = [
         str(link.attributes.get(DEVICE))
         for link in store.links_from(scope, compute, infra.STORAGELINK)
-    }
-    for letter in "bcdefghijklmnopqrstuvwxyz":
-        if f"/dev/vd{letter}" not in used:
-            return f"/dev/vd{letter}"
-    raise Conflict(f"{compute.location}: no free device name for another volume")
+    ]
+    device = scope.cloud.drivers.hypervisor.device_name(requested, taken)
+    if device is None:
+        raise Conflict(f"{compute.location}: no free device name for another volume")
+    return device
 
 
 def _unique_mac(scope: Scope) -> str:

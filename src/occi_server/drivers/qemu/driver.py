@@ -17,7 +17,7 @@ import logging
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from occi_server.drivers.hypervisor import (
     IpConfig,
     PowerListener,
     PowerState,
+    free_device,
     spec_arguments,
 )
 from occi_server.drivers.qemu import agent, process, seed
@@ -356,6 +357,13 @@ class QemuHypervisor:
         guest = self._guest(key)
         # Asked within a request: a short wait (an agent answers a ping at once).
         return process.running(guest.pid_file) is not None and agent.ping(guest.agent, 1.0)
+
+    def device_name(self, requested: str, taken: Collection[str]) -> str | None:
+        """virtio-blk gives no choice: the guest names each disk with the first free vdX (vda
+        the root disk, vdb the seed), whatever was requested; that name is the one shown.
+        At boot the volumes are attached in the order of these names."""
+        del requested
+        return free_device(taken, first="c")
 
     def console_log(self, key: GuestKey) -> str:
         guest = self._guest(key)

@@ -121,7 +121,9 @@ class Guest:
             Drive(node="root", path=store.path(spec.disk), fmt="qcow2"),
             Drive(node="seed", path=self.seed, fmt="raw", read_only=True),
         ]
-        for volume, found in sorted((state.get("volumes") or {}).items()):
+        # In the order of their device names: the guest names disks in the order it finds them.
+        volumes = (state.get("volumes") or {}).items()
+        for volume, found in sorted(volumes, key=lambda item: (str(item[1]["device"]), item[0])):
             drives.append(self.volume_drive(volume, str(found["node"]), store))
         nics = [self.nic_of(i, kept) for i, kept in (state.get("interfaces") or {}).items()]
         return Machine(
