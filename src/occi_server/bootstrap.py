@@ -99,7 +99,7 @@ def build_backend_and_auth(config: Config) -> tuple[Backend, Authenticator]:
     if config.server.backend == "openstack":
         from occi_server.backends.openstack.factory import build_openstack
 
-        return build_openstack(config.server.auth)
+        return build_openstack(config)
     from occi_server.backends.local.backend import LocalBackend
 
     upgrade(config.database_url)

@@ -246,7 +246,7 @@ def serve(config: Config, config_path: str | None) -> int:
         # Fail here, with the key named, rather than in every worker.
         from occi_server.backends.openstack.factory import build_openstack
 
-        build_openstack(config.server.auth)[0].close()
+        build_openstack(config)[0].close()
     else:
         upgrade(config.database_url)  # once, before any worker starts
     # A taken port fails here, in one line, before anything says "serving" or prints a token.

@@ -89,6 +89,12 @@ class NotImplementedByServer(OcciError):
     status = 501
 
 
+class BadGateway(OcciError):
+    """The cloud accepted the work and then failed it (a volume driver that could not copy)."""
+
+    status = 502
+
+
 class ServiceUnavailable(OcciError):
     status = 503
 

@@ -17,7 +17,7 @@ def _build(config: Config):  # type: ignore[no-untyped-def]
     if config.server.backend == "openstack":
         from occi_server.backends.openstack.factory import build_openstack
 
-        return build_openstack(config.server.auth)
+        return build_openstack(config)
     return _original(config)
 
 

@@ -7,7 +7,7 @@ raises occi_server.errors exceptions (NotFound, Conflict, BadRequest, ServiceUna
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -252,20 +252,39 @@ class StoredObject:
     mimetype: str = "application/octet-stream"
 
 
-class ObjectStore(Protocol):
-    """A backend's stored bytes, per caller's project. Contents move in chunks: `read` yields
-    them, writes take a file already received in full (`staged`), so nothing half-received is
-    ever visible."""
+class ByteReader(Protocol):
+    """An object's bytes, read by (start, length) until `close`, which frees what the reads
+    needed (an open download, a transfer copy the cloud made for them)."""
 
-    ranged_writes: bool  # whether `write_range` works
+    def read(self, start: int, length: int) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectFeatures:
+    """What a backend's object store can do; CDMI's capabilities advertise exactly this."""
+
+    containers: tuple[str, ...] = CONTAINERS
+    ranged_writes: bool = True  # bytes written at an offset into an existing volume
+    rewrites: bool = True  # an existing volume's whole value written again
+
+
+class ObjectStore(Protocol):
+    """A backend's stored bytes, per caller's project. Contents move in chunks: a reader
+    yields them, writes take a file already received in full (`staged`), so nothing
+    half-received is ever visible."""
+
+    features: ObjectFeatures
 
     def objects(self, ctx: RequestContext, container: str) -> list[StoredObject]: ...
 
     def find(self, ctx: RequestContext, container: str, name: str) -> StoredObject:
         """The object (NotFound)."""
 
-    def reader(self, ctx: RequestContext, item: StoredObject) -> Callable[[int, int], bytes]:
-        """Reads (start, length) of the object's bytes, without a transaction per call."""
+    def reader(self, ctx: RequestContext, item: StoredObject) -> ByteReader:
+        """The object's bytes (may take a while: a cloud may copy them somewhere readable
+        first); the caller closes it."""
 
     def staging_dir(self) -> str:
         """Where incoming bytes are received before `create` or `write_range` takes them."""

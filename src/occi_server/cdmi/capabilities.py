@@ -33,9 +33,15 @@ class Capability:
 
 
 def catalogue(
-    *, ranged_volume_writes: bool, max_upload: int, export_occi: bool
+    *,
+    containers: tuple[str, ...],
+    ranged_volume_writes: bool,
+    volume_rewrites: bool,
+    max_upload: int,
+    export_occi: bool,
 ) -> dict[str, Capability]:
-    """Every capability object by its path below ROOT."""
+    """Every capability object by its path below ROOT: only the containers the store has and
+    only the writes it can do (a backend's ObjectFeatures)."""
     system = {
         "cdmi_dataobjects": TRUE,
         "cdmi_object_access_by_ID": TRUE,
@@ -59,21 +65,27 @@ def catalogue(
         "cdmi_read_metadata": TRUE,
         "cdmi_size": TRUE,
     }
-    volume = {**readable, "cdmi_modify_value": TRUE, "cdmi_delete_dataobject": TRUE}
+    volume = {**readable, "cdmi_delete_dataobject": TRUE}
+    if volume_rewrites:
+        volume["cdmi_modify_value"] = TRUE
     if ranged_volume_writes:
         volume["cdmi_modify_value_range"] = TRUE
     export = {"cdmi_export_container_occi": TRUE} if export_occi else {}
+    has = containers
+    objects = tuple(o for c, o in (("images", "image/"), ("snapshots", "snapshot/")) if c in has)
     found = [
         Capability("", {k: v for k, v in system.items() if v}, ("container/", "dataobject/")),
-        Capability("container/", listed, ("volumes/", "images/", "snapshots/")),
+        Capability("container/", listed, tuple(f"{c}/" for c in has)),
         Capability("container/volumes/", {**creating, **export}),
         Capability("container/images/", creating),
         Capability("container/snapshots/", listed),
-        Capability("dataobject/", volume, ("image/", "snapshot/")),
+        Capability("dataobject/", volume, objects),
         Capability("dataobject/image/", {**readable, "cdmi_delete_dataobject": TRUE}),
         Capability("dataobject/snapshot/", readable),
     ]
-    return {c.path: c for c in found}
+    wanted = {"", "container/", "dataobject/"} | {f"container/{c}/" for c in has}
+    wanted |= {f"dataobject/{o}" for o in objects}
+    return {c.path: c for c in found if c.path in wanted}
 
 
 # Which capability object describes each container and each kind of data object.

@@ -95,6 +95,11 @@ class Exchange:
             {"type": "http.response.body", "body": b"" if self.method == "HEAD" else body}
         )
 
+    async def answer_head(self, status: int, headers: list[tuple[str, str]], length: int) -> None:
+        """A HEAD's answer: the headers a GET would have, no body."""
+        await self.start(status, headers, length)
+        await self._send({"type": "http.response.body", "body": b""})
+
     async def json(self, status: int, media_type: str, document: dict[str, Any]) -> None:
         body = json.dumps(document, indent=2).encode() + b"\n"
         await self.answer(status, body, [("content-type", media_type)])
@@ -114,10 +119,10 @@ class Exchange:
         length: int,
     ) -> None:
         """`length` bytes from `start`, read in chunks off the event loop."""
-        await self.start(status, headers, length)
         if self.method == "HEAD":
-            await self._send({"type": "http.response.body", "body": b""})
+            await self.answer_head(status, headers, length)
             return
+        await self.start(status, headers, length)
         offset, end = start, start + length
         while offset < end:
             chunk = await run_in_threadpool(read, offset, min(CHUNK, end - offset))

@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from occi_server.backends.base import CONTAINERS, ObjectStore, StoredObject
+from occi_server.backends.base import ObjectStore, StoredObject
 from occi_server.cdmi import bodies, objectid, ranges
 from occi_server.cdmi.capabilities import CONTAINER_CAPABILITY, OBJECT_CAPABILITY, catalogue
 from occi_server.cdmi.uploads import Partial, Uploads
@@ -38,8 +38,12 @@ class Handlers:
         self.objects = objects
         self.enterprise = settings.enterprise_number
         self.uploads = Uploads(objects.staging_dir(), settings.partial_expiry)
+        features = objects.features
+        self.containers = features.containers
         self.capabilities = catalogue(
-            ranged_volume_writes=objects.ranged_writes,
+            containers=features.containers,
+            ranged_volume_writes=features.ranged_writes,
+            volume_rewrites=features.rewrites,
             max_upload=settings.max_upload_bytes,
             export_occi=True,
         )
@@ -87,8 +91,8 @@ class Handlers:
             raise NotFound(f"no container /{parts[0]}/ (yours is /{ctx.project_id}/)")
         if len(parts) == 1:
             return Target("project")
-        if parts[1] not in CONTAINERS:
-            raise NotFound(f"no container {parts[1]}/ (there are {', '.join(CONTAINERS)})")
+        if parts[1] not in self.containers:
+            raise NotFound(f"no container {parts[1]}/ (there are {', '.join(self.containers)})")
         if len(parts) == 2:
             return Target("container", parts[1])
         if len(parts) > 3 or not parts[2]:
@@ -109,7 +113,7 @@ class Handlers:
         for key in self.capabilities:
             if wanted == self.oid("", "capability", key):
                 return "/cdmi_capabilities/" + key
-        for container in CONTAINERS:
+        for container in self.containers:
             if wanted == self.oid(project, "container", container):
                 return f"/{project}/{container}/"
             names = [o.name for o in self.objects.objects(ctx, container)]
@@ -144,7 +148,7 @@ class Handlers:
                 self.oid(project, "container", ""),
                 "container/",
             )
-            children = [f"{c}/" for c in CONTAINERS]
+            children = [f"{c}/" for c in self.containers]
         else:
             container = target.container
             place = bodies.Place(
@@ -242,15 +246,21 @@ class _ObjectRequest:
             return
         if item.busy:
             raise Conflict(f"{self.container}/{self.name}: {item.busy}")
-        read = self.h.objects.reader(self.ctx, item)
         headers = [("content-type", item.mimetype), ("accept-ranges", "bytes")]
         asked = self.ex.header("range")
-        if asked is None:
-            await self.ex.stream(200, headers, read, 0, item.size)
+        span = ranges.requested(asked, item.size) if asked is not None else None
+        status, start, length = 200, 0, item.size
+        if span is not None:
+            status, start, length = 206, span.start, span.length
+            headers.append(("content-range", f"bytes {span.start}-{span.end}/{item.size}"))
+        if self.ex.method == "HEAD":  # no reader: on a cloud, one may copy the bytes first
+            await self.ex.answer_head(status, headers, length)
             return
-        span = ranges.requested(asked, item.size)
-        headers.append(("content-range", f"bytes {span.start}-{span.end}/{item.size}"))
-        await self.ex.stream(206, headers, read, span.start, span.length)
+        reader = await run_in_threadpool(self.h.objects.reader, self.ctx, item)
+        try:
+            await self.ex.stream(status, headers, reader.read, start, length)
+        finally:
+            await run_in_threadpool(reader.close)
 
     async def _read_cdmi(self, item: StoredObject) -> None:
         fields = self.ex.fields
@@ -272,7 +282,7 @@ class _ObjectRequest:
                     f"CDMI JSON read returns ({limit}); ask for ?value:0-{limit - 1} or read "
                     "without a CDMI Accept"
                 )
-            value = await run_in_threadpool(self.h.objects.reader(self.ctx, item), start, length)
+            value = await run_in_threadpool(self._value, item, start, length)
             value_range = (start, start + len(value) - 1) if span else None
         body = bodies.data_object(
             self.h.place(self.project, self.container, self.name),
@@ -282,6 +292,13 @@ class _ObjectRequest:
             value_range=value_range,
         )
         await self.ex.json(200, bodies.OBJECT, bodies.select(body, fields) if fields else body)
+
+    def _value(self, item: StoredObject, start: int, length: int) -> bytes:
+        reader = self.h.objects.reader(self.ctx, item)
+        try:
+            return reader.read(start, length)
+        finally:
+            reader.close()
 
     async def _read_partial(self) -> None:
         partial = await self.partial()

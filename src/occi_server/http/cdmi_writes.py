@@ -92,6 +92,13 @@ async def _update(req: _ObjectRequest, item: StoredObject, start: int | None) ->
         raise Conflict(
             f"{req.container}/{req.name}: only volumes change; delete it and upload anew"
         )
+    features = req.h.objects.features
+    if not (features.rewrites if start is None else features.ranged_writes):
+        what = "its whole value" if start is None else "a byte range into it"
+        raise Conflict(
+            f"volumes/{req.name}: this cloud cannot write {what}; delete the volume and PUT it "
+            "anew (cdmi_capabilities/dataobject/ lists what works)"
+        )
     if item.busy:
         raise Conflict(f"volumes/{req.name}: {item.busy}")
     path = req.h.uploads.incoming()

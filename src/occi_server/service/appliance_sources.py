@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from occi_server.backends.base import CONTAINERS, Backend, ObjectStore
+from occi_server.backends.base import Backend, ObjectStore
 from occi_server.cdmi import references
 from occi_server.config import OvfConfig
 from occi_server.context import RequestContext
@@ -102,7 +102,9 @@ def _copy_object(
         return [o.name for o in objects.objects(ctx, container)]
 
     try:
-        container, name = references.resolve(path, ctx.project_id, enterprise, CONTAINERS, names)
+        container, name = references.resolve(
+            path, ctx.project_id, enterprise, objects.features.containers, names
+        )
         item = objects.find(ctx, container, name)
     except (references.ReferenceError, OcciError) as error:
         raise PackageError(f"file {path[:120]}: {error}") from None
@@ -110,8 +112,11 @@ def _copy_object(
         raise PackageError(f"file {path[:120]}: {container}/{name}: {item.busy}")
     if item.size > most:
         raise PackageError(f"file {path[:120]}: {item.size} bytes, over ovf.max_package_bytes")
-    read = objects.reader(ctx, item)
-    with open(target, "xb") as out:
-        for offset in range(0, item.size, _CHUNK):
-            out.write(read(offset, min(_CHUNK, item.size - offset)))
+    reader = objects.reader(ctx, item)
+    try:
+        with open(target, "xb") as out:
+            for offset in range(0, item.size, _CHUNK):
+                out.write(reader.read(offset, min(_CHUNK, item.size - offset)))
+    finally:
+        reader.close()
     return item.size

@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from occi_server.backends.base import EntityDraft, StoredObject
+from occi_server.backends.base import EntityDraft, ObjectFeatures, StoredObject
 from occi_server.backends.local import images, quotas, store, versions
 from occi_server.backends.local.project_cloud import LocalProjectCloud
 from occi_server.backends.local.scope import Scope
@@ -45,7 +45,7 @@ _SHOWN = ("occi.core.title", SIZE, LIFECYCLE.state, LIFECYCLE.message)
 class LocalObjects:
     """Volumes, images and snapshots of the caller's project, read and written by range."""
 
-    ranged_writes = True
+    features = ObjectFeatures()
 
     def __init__(self, sessions: Sessions, volumes: VolumeStore) -> None:
         self._sessions = sessions
@@ -60,16 +60,8 @@ class LocalObjects:
         with self._scope(ctx, write=False) as scope:
             return find(scope, container, name)
 
-    def reader(self, ctx: RequestContext, item: StoredObject) -> Callable[[int, int], bytes]:
-        volumes, name = self._volumes, bytes_of(ctx.project_id, item)
-
-        def read(start: int, length: int) -> bytes:
-            try:
-                return volumes.read(name, start, length)
-            except StoreError as error:
-                raise NotFound(f"{item.container}/{item.name}: its bytes are gone") from error
-
-        return read
+    def reader(self, ctx: RequestContext, item: StoredObject) -> _StoreReader:
+        return _StoreReader(self._volumes, bytes_of(ctx.project_id, item), item)
 
     def staging_dir(self) -> str:
         return str(self._volumes.staging_dir())
@@ -138,6 +130,23 @@ class LocalObjects:
     def _scope(self, ctx: RequestContext, *, write: bool) -> Iterator[Scope]:
         with self._sessions(ctx, write) as session:
             yield session.scope
+
+
+class _StoreReader:
+    """A stored file read by range; nothing to free."""
+
+    def __init__(self, volumes: VolumeStore, name: str, item: StoredObject) -> None:
+        self._volumes, self._name, self._item = volumes, name, item
+
+    def read(self, start: int, length: int) -> bytes:
+        try:
+            return self._volumes.read(self._name, start, length)
+        except StoreError as error:
+            what = f"{self._item.container}/{self._item.name}"
+            raise NotFound(f"{what}: its bytes are gone") from error
+
+    def close(self) -> None:
+        """A file read by range holds nothing open."""
 
 
 # -- what each container holds -------------------------------------------------------------

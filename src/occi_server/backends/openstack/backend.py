@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 
 from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import session as ks_session
@@ -18,6 +19,7 @@ from keystoneauth1 import session as ks_session
 from occi_server.backends.base import SERVED_KINDS, SUPPORTED_MIXINS, ProjectCloud
 from occi_server.backends.openstack import views
 from occi_server.backends.openstack.client import OpenStackApi
+from occi_server.backends.openstack.objects import OpenStackObjects
 from occi_server.backends.openstack.project_cloud import OpenStackProjectCloud
 from occi_server.backends.openstack.scope import Scope, Settings
 from occi_server.backends.openstack.templates import OfferCache
@@ -42,12 +44,19 @@ class OpenStackBackend:
         settings: Settings | None = None,
         timeout: float = 30.0,
         workers: int = 8,
+        data_dir: Path | None = None,
     ) -> None:
         self._validator = validator
         self._settings = settings or Settings(region=validator.settings.region_name)
         self._http = ks_session.Session(timeout=timeout)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="openstack")
         self._offers = OfferCache()
+        # Images and volumes as CDMI objects (http/cdmi.py), when there is a place to receive
+        # uploads in; copies between Cinder and Glance may take [cdmi]-upload-long.
+        self.objects: OpenStackObjects | None = None
+        if data_dir is not None:
+            staging = data_dir / "cdmi-staging"
+            self.objects = OpenStackObjects(self.scope, staging, self._settings.transfer_timeout)
 
     def served_kinds(self) -> frozenset[str]:
         return SERVED_KINDS
@@ -67,6 +76,12 @@ class OpenStackBackend:
     @contextmanager
     def open(self, ctx: RequestContext, *, write: bool = True) -> Iterator[ProjectCloud]:
         del write  # no transactions: every call is OpenStack's own
+        with self.scope(ctx) as scope:
+            yield OpenStackProjectCloud(scope)
+
+    @contextmanager
+    def scope(self, ctx: RequestContext) -> Iterator[Scope]:
+        """The caller's view of the cloud, with the caller's validated token."""
         if not ctx.token:
             raise self._validator.unauthorized("the openstack backend needs --auth keystone")
         info = self._validator.validate(ctx.token)
@@ -74,7 +89,7 @@ class OpenStackBackend:
             self._http, info, self._pool, self._settings.region, self._settings.interface
         )
         try:
-            yield OpenStackProjectCloud(Scope(api, self._offers, self._settings))
+            yield Scope(api, self._offers, self._settings)
         except Unauthorized as error:
             # The token went bad between validation and use: forget it, tell how to get one.
             self._validator.forget(ctx.token)

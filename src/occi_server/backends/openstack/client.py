@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from keystoneauth1 import access, exceptions, session
@@ -97,6 +97,35 @@ class OpenStackApi:
         except ValueError:
             return None
 
+    def transfer(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        body: BinaryIO | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        """Bytes both ways without holding them: `body` (a file) is sent as it is read, and
+        the answer (a requests Response, streamed: the caller closes it) is returned unread.
+        OpenStack errors become OCCI errors, as `call`'s do."""
+        sent = {**_version_header(service), **(headers or {})}
+        request_id = telemetry.request_id()
+        if request_id is not None:
+            sent["X-OpenStack-Request-Id"] = request_id
+        started = time.perf_counter()
+        failed = True
+        try:
+            response = self._send(service, method, path, None, None, body, sent, stream=True)
+            failed = response.status_code >= 500
+        finally:
+            telemetry.backend_call(service, time.perf_counter() - started, failed)
+        if response.status_code >= 400:
+            message = _message(response)  # an error's body is small
+            response.close()
+            raise translate(service, response.status_code, message)
+        return response
+
     def _send(
         self,
         service: str,
@@ -104,8 +133,10 @@ class OpenStackApi:
         path: str,
         json: Any,
         params: dict[str, Any] | None,
-        data: bytes | None,
+        data: bytes | BinaryIO | None,
         sent: dict[str, str],
+        *,
+        stream: bool = False,
     ) -> Any:
         """The HTTP exchange; no answer at all is an OCCI error (503)."""
         try:
@@ -124,6 +155,7 @@ class OpenStackApi:
                 headers=sent,
                 raise_exc=False,
                 connect_retries=0,
+                stream=stream,
             )
         except exceptions.EndpointNotFound as error:
             raise errors.ServiceUnavailable(

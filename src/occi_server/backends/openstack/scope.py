@@ -28,6 +28,8 @@ class Settings:
     default_image: str = "cirros-0.3.0-x86_64-uec"
     # The network new computes join when no networkinterface is given ("" = first private one).
     default_network: str = ""
+    # How long a copy between Cinder and Glance (a CDMI read or write of a volume) may take.
+    transfer_timeout: float = 3600.0
 
 
 class Scope:
