@@ -7,7 +7,7 @@ raises occi_server.errors exceptions (NotFound, Conflict, BadRequest, ServiceUna
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -158,6 +158,28 @@ class DiskAccess(Protocol):
     def disks_of(self, location: str) -> list[DiskFile]:
         """A compute's disks: the root disk (its image's bytes while the guest never wrote
         one), then its storages in link order."""
+
+
+@runtime_checkable
+class CloudDisks(Protocol):
+    """What a session offers when the cloud keeps the disk bytes itself (OpenStack): OVF
+    import uploads them, export downloads them. Each call makes a real object at once (no
+    transaction): the import removes what it made when a later step fails."""
+
+    def upload_image(self, term: str, path: Path, title: str, capacity: int) -> Mixin:
+        """The qcow2 image at `path` as an OS image of the project; its os_tpl mixin."""
+
+    def delete_image(self, term: str) -> None: ...
+
+    def upload_volume(self, title: str, path: Path) -> str:
+        """A new storage holding the raw image at `path`; its location."""
+
+    def fitting_flavor(self, cores: int, memory_mib: int, disk_bytes: int) -> Mixin:
+        """The smallest resource template with that much of each (BadRequest: none)."""
+
+    def export_disks(self, location: str) -> Callable[[Path], list[DiskFile]]:
+        """A stopped compute's disks, written later (by an export job) into a folder: the
+        root disk first, then its storages."""
 
 
 class ProjectCloud(Protocol):

@@ -1,7 +1,7 @@
 """This server's own compute action: export as an OVA package (docs/ovf.md).
 
 Its Step (from which states it runs) is in categories/lifecycles.py; a backend that can do the
-work offers it (the embedded cloud), so no other advertises it.
+work offers it (the embedded cloud, OpenStack), so no other advertises it.
 """
 
 from __future__ import annotations

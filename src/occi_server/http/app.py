@@ -63,11 +63,12 @@ class OcciApp:
             backend.kind_extensions(),
         )
         self.hosts = HostPolicy(config.server)
-        # OVF import and export: the embedded cloud holds the disk bytes they need.
+        # OVF import and export: the embedded cloud holds the disk bytes they need; OpenStack's
+        # Glance and Cinder take and give them (service/appliance_entities.py).
         self.appliances: Appliances | None = None
         self.ovf: OvfEndpoints | None = None
         hooks = {}
-        if backend.name == "local":
+        if backend.name in ("local", "openstack"):
             self.appliances = Appliances(
                 backend,
                 config.ovf,

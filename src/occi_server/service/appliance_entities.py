@@ -6,12 +6,14 @@ and the ProductSection's properties as user data."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from occi_server.backends.base import (
     Backend,
+    CloudDisks,
     DiskAccess,
     EntityDraft,
     EntityQuery,
@@ -21,7 +23,7 @@ from occi_server.backends.base import (
 from occi_server.categories import infrastructure as infra
 from occi_server.categories.templates import sanitize_term
 from occi_server.context import RequestContext
-from occi_server.errors import BadRequest, NotImplementedByServer
+from occi_server.errors import BadRequest, NotImplementedByServer, OcciError
 from occi_server.model import Mixin
 from occi_server.ovf import envelope, writer
 
@@ -37,6 +39,9 @@ def create(
     record and entity: all of it or nothing."""
     boot, volumes = (files[0], files[1:]) if files else (None, [])
     term = sanitize_term(f"ovf-{writer.slug(appliance.name)}-{uuid.uuid4().hex[:8]}").lower()
+    with backend.open(ctx, write=False) as session:  # a cloud of its own has no transactions
+        if isinstance(session, CloudDisks):
+            return _on_cloud(session, appliance, term, boot, volumes)
     ids = [str(uuid.uuid4()) for _ in volumes]
     try:
         with backend.open(ctx, write=False) as session:
@@ -57,6 +62,60 @@ def create(
                 for storage_id in ids:
                     session.discard_storage(storage_id)
         raise
+
+
+def _on_cloud(
+    session: CloudDisks,
+    appliance: envelope.Appliance,
+    term: str,
+    boot: Path | None,
+    volumes: list[Path],
+) -> list[str]:
+    """On a cloud that keeps the bytes (OpenStack) each step makes a real object at once: the
+    image, the volumes, the networks, the compute; a failure removes what was made."""
+    cloud = cast(ProjectCloud, session)
+    made: list[str] = []
+    image = None
+    try:
+        if boot is not None:
+            first = appliance.disks[0]
+            title = f"{appliance.name} {first.disk_id} (OVF import)"[:200]
+            image = session.upload_image(term, boot, title, first.capacity)
+            made.append(image.location or f"/mixin/os_tpl/{term}/")
+        links = []
+        for number, (disk, raw) in enumerate(zip(appliance.disks[1:], volumes, strict=True)):
+            storage = session.upload_volume(f"{appliance.name} {disk.disk_id}"[:200], raw)
+            made.append(storage)
+            device = {"occi.storagelink.deviceid": "vd" + chr(ord("b") + number)}
+            links.append(_link(infra.STORAGELINK_KIND, storage, infra.STORAGE, device))
+        links += _interfaces(cloud, appliance, made)
+        draft = _compute(appliance, links, image)
+        capacity = appliance.disks[0].capacity if appliance.disks else 0
+        memory = (appliance.memory or 0) // (1 << 20)
+        draft.mixins.append(session.fitting_flavor(appliance.cores or 1, memory, capacity))
+        made.append(cloud.create_entity(draft))
+        return made
+    except BaseException:
+        for location in reversed(made):
+            with contextlib.suppress(OcciError):
+                if location.startswith("/mixin/"):
+                    session.delete_image(term)
+                else:
+                    cloud.delete_entity(location)
+        raise
+
+
+def _interfaces(
+    session: ProjectCloud, appliance: envelope.Appliance, made: list[str]
+) -> list[LinkDraft]:
+    """One networkinterface per NIC, to the network of its name (found or made)."""
+    wanted = [*appliance.networks, *(n for n in appliance.nics if n)]
+    networks = {name: _network(session, name, made) for name in dict.fromkeys(wanted)}
+    return [
+        _link(infra.NETWORKINTERFACE_KIND, networks[n], infra.NETWORK, {})
+        for n in appliance.nics
+        if n
+    ]
 
 
 def _entities(
@@ -85,13 +144,7 @@ def _entities(
         made.append(storage)
         device = {"occi.storagelink.deviceid": "vd" + chr(ord("b") + number)}
         links.append(_link(infra.STORAGELINK_KIND, storage, infra.STORAGE, device))
-    wanted = [*appliance.networks, *(n for n in appliance.nics if n)]
-    networks = {name: _network(session, name, made) for name in dict.fromkeys(wanted)}
-    links += [
-        _link(infra.NETWORKINTERFACE_KIND, networks[n], infra.NETWORK, {})
-        for n in appliance.nics
-        if n
-    ]
+    links += _interfaces(session, appliance, made)
     made.append(session.create_entity(_compute(appliance, links, image)))
     return made
 

@@ -18,6 +18,7 @@ import contextlib
 import dataclasses
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,15 +26,18 @@ from typing import Any
 from occi_server.backends.base import (
     Accepted,
     Backend,
+    CloudDisks,
     DiskAccess,
     DiskFile,
 )
 from occi_server.categories import infrastructure as infra
+from occi_server.categories import lifecycles
+from occi_server.categories.openstack import NOVA_STATE
 from occi_server.cdmi import objectid
 from occi_server.config import OvfConfig, RemoteConfig
 from occi_server.context import RequestContext
 from occi_server.drivers import disk_images
-from occi_server.errors import NotImplementedByServer, OcciError, TooManyRequests
+from occi_server.errors import Conflict, NotImplementedByServer, OcciError, TooManyRequests
 from occi_server.ovf import envelope, package, writer
 from occi_server.ovf.errors import PackageError
 from occi_server.ovf.jobs import Job, JobsFull, JobStore, Runner
@@ -186,19 +190,27 @@ class Appliances:
     def export(self, op: Operation, location: str, action: str) -> Accepted:
         """Start exporting the compute at `location` (the action checks its state first)."""
         session = op.cloud
-        if not isinstance(session, DiskAccess):
+        if isinstance(session, DiskAccess):
+            session.invoke_action(location, action, {})  # the lifecycle: 409 unless stopped
+            source = _source(session, location, tuple(session.disks_of(location)))
+            disks: Callable[[Path], list[DiskFile]] = lambda _: list(source.disks)  # noqa: E731
+        elif isinstance(session, CloudDisks):
+            _stopped(session, location, action)
+            source = _source(session, location, ())
+            disks = session.export_disks(location)  # a snapshot, downloaded by the job
+        else:
             raise NotImplementedByServer("this cloud does not export computes")
-        session.invoke_action(location, action, {})  # the lifecycle: 409 unless stopped
-        source = _source(session, location)
         _reserve(self.runner)
         job = self.jobs.new(op.catalogue_key[0], "export", source=location)
-        self.runner.submit(job, lambda j: self._export(j, source))
+        self.runner.submit(job, lambda j: self._export(j, source, disks))
         return Accepted(location=f"{EXPORTS}{job.id}.ova", job=f"{JOBS}{job.id}")
 
-    def _export(self, job: Job, source: _Source) -> None:
+    def _export(self, job: Job, source: _Source, gather: Callable[[Path], list[DiskFile]]) -> None:
         folder = self.jobs.folder(job.project, job.id)
         work = folder / "work"
         work.mkdir()
+        self._progress(job, 2, "gathering the disks")
+        source = dataclasses.replace(source, disks=tuple(gather(work)))
         before = [_stamp(d.path) for d in source.disks]
         name = writer.slug(source.title)
         disks: list[writer.ExportedDisk] = []
@@ -273,7 +285,18 @@ def _stamp(path: Path | None) -> tuple[int, int] | None:
     return stat.st_size, stat.st_mtime_ns
 
 
-def _source(session: Any, location: str) -> _Source:
+def _stopped(session: Any, location: str, action: str) -> None:
+    """The lifecycle's rule where the cloud, not this server, runs the compute: its step's
+    statuses (SHUTOFF: a stopped server's disks do not change)."""
+    entity = session.get_entity(location)
+    status = str(entity.attributes.get(NOVA_STATE, "")).upper()
+    step = lifecycles.COMPUTE.step(action)
+    if step is not None and status not in step.sources:
+        state = entity.attributes.get("occi.compute.state", status.lower())
+        raise Conflict(f"action export is not allowed while the state is {state}")
+
+
+def _source(session: Any, location: str, disks: tuple[DiskFile, ...]) -> _Source:
     entity = session.get_entity(location)
     attributes = entity.attributes
     nics = []
@@ -286,7 +309,7 @@ def _source(session: Any, location: str) -> _Source:
         title=str(attributes.get("occi.core.title") or entity.id),
         cores=int(attributes.get("occi.compute.cores") or 1),
         memory_mib=round(float(attributes.get("occi.compute.memory") or 0.5) * 1024),
-        disks=tuple(session.disks_of(location)),
+        disks=disks,
         nics=tuple(nics),
     )
 

@@ -7,6 +7,9 @@ from occi_server.backends.openstack import views
 from occi_server.backends.openstack.client import translate
 from occi_server.backends.openstack.security import rule_body
 from occi_server.backends.openstack.templates import flavor_mixin, sanitize_term
+from occi_server.categories.appliances import EXPORT as EXPORT_ACTION
+
+EXPORT = EXPORT_ACTION.type_id
 
 
 def test_nova_states() -> None:
@@ -19,9 +22,11 @@ def test_nova_states() -> None:
     assert views.server_actions("VERIFY_RESIZE", None) == [
         views.CONFIRM, views.REVERT, views.ALLOC, views.DEALLOC,
     ]  # fmt: skip
+    # An OVF export: of a stopped server only.
     assert views.server_actions("SHUTOFF", None) == [
-        views.START, views.CREATE_IMAGE, views.ALLOC, views.DEALLOC,
+        views.START, views.CREATE_IMAGE, views.ALLOC, views.DEALLOC, EXPORT,
     ]  # fmt: skip
+    assert EXPORT not in views.server_actions("ACTIVE", None)
     assert views.server_actions("ERROR", None) == [views.RESTART, views.REBOOT]
     assert views.server_actions("ACTIVE", "powering-off") == []
 

@@ -23,6 +23,7 @@ from occi_server.backends.openstack.objects import OpenStackObjects
 from occi_server.backends.openstack.project_cloud import OpenStackProjectCloud
 from occi_server.backends.openstack.scope import Scope, Settings
 from occi_server.backends.openstack.templates import OfferCache
+from occi_server.categories import appliances
 from occi_server.categories import openstack as ext
 from occi_server.context import RequestContext
 from occi_server.errors import Unauthorized
@@ -68,10 +69,10 @@ class OpenStackBackend:
         return SUPPORTED_MIXINS
 
     def extra_categories(self) -> Sequence[Category]:
-        return ext.CATEGORIES
+        return (*ext.CATEGORIES, *appliances.CATEGORIES)  # the OVF export (service/appliances)
 
     def kind_extensions(self) -> Sequence[KindExtension]:
-        return (ext.COMPUTE_EXTENSION,)
+        return (ext.COMPUTE_EXTENSION, appliances.COMPUTE_EXTENSION)
 
     @contextmanager
     def open(self, ctx: RequestContext, *, write: bool = True) -> Iterator[ProjectCloud]:

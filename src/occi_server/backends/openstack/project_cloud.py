@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from occi_server.backends.base import (
     ActionOutcome,
+    DiskFile,
     EntityChanges,
     EntityDraft,
     EntityQuery,
 )
-from occi_server.backends.openstack import compute, security, servers, storage, views
+from occi_server.backends.openstack import (
+    appliance_disks,
+    compute,
+    security,
+    servers,
+    storage,
+    views,
+)
 from occi_server.backends.openstack.scope import Scope
 from occi_server.categories import infrastructure as infra
 from occi_server.categories import openstack as ext
@@ -220,6 +229,22 @@ class OpenStackProjectCloud:
             raise BadRequest(f"action {action} is not available on {location}")
         outcome = compute.invoke(self._scope, entity, action, parameters)
         return outcome if outcome is not None else self.get_entity(location)
+
+    # -- disk bytes (OVF import and export: appliance_disks.py) --------------------------------
+    def upload_image(self, term: str, path: Path, title: str, capacity: int) -> Mixin:
+        return appliance_disks.upload_image(self._scope, term, path, title, capacity)
+
+    def delete_image(self, term: str) -> None:
+        appliance_disks.delete_image(self._scope, term)
+
+    def upload_volume(self, title: str, path: Path) -> str:
+        return appliance_disks.upload_volume(self._scope, title, path)
+
+    def fitting_flavor(self, cores: int, memory_mib: int, disk_bytes: int) -> Mixin:
+        return appliance_disks.fitting_flavor(self._scope, cores, memory_mib, disk_bytes)
+
+    def export_disks(self, location: str) -> Callable[[Path], list[DiskFile]]:
+        return appliance_disks.export_disks(self._scope, storage.tail(location))
 
 
 def _unique(entities: list[Entity]) -> list[Entity]:

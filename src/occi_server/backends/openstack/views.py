@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from occi_server.categories import appliances, lifecycles
 from occi_server.categories import infrastructure as infra
+from occi_server.categories import lifecycles
 from occi_server.categories import openstack as ext
 from occi_server.model import Link, Resource
 
@@ -19,10 +19,9 @@ START, STOP, RESTART, SUSPEND, SAVE = (a.type_id for a in infra.COMPUTE_ACTIONS)
 CONFIRM, REVERT = ext.CONFIRM_RESIZE.type_id, ext.REVERT_RESIZE.type_id
 ALLOC, DEALLOC = ext.ALLOC_FLOAT_IP.type_id, ext.DEALLOC_FLOAT_IP.type_id
 CHG_PWD, CREATE_IMAGE, REBOOT = ext.CHG_PWD.type_id, ext.CREATE_IMAGE.type_id, ext.REBOOT.type_id
-# Every compute action of the table but OCCI's save (Nova's createImage is create_image).
-# Not on OpenStack: save (Nova has no such operation) and the OVF export (built for the
-# embedded cloud only; docs/ovf.md), so neither is advertised.
-ACTIONS = frozenset(LIFECYCLE.actions) - {SAVE, appliances.EXPORT.type_id}
+# Every compute action of the table but OCCI's save (Nova has no such operation; its
+# createImage is create_image). The OVF export is a job of service/appliances.py.
+ACTIONS = frozenset(LIFECYCLE.actions) - {SAVE}
 
 
 def occi_state(status: str) -> str:

@@ -51,14 +51,18 @@ class VolumeReader:
     """Cinder copies the volume into a hidden image (made here, at once: a reader exists
     only once the bytes can be read); reads come from that image, `close` removes it."""
 
-    def __init__(self, api: OpenStackApi, volume_id: str, timeout: float) -> None:
+    def __init__(
+        self, api: OpenStackApi, volume_id: str, timeout: float, *, force: bool = False
+    ) -> None:
+        # force: an attached volume of a stopped server (an export) is copied too, where the
+        # site's Cinder allows it (enable_force_upload).
         self._api = api
         body = {
             "os-volume_upload_image": {
                 "image_name": f"{TRANSFER_PREFIX}{volume_id}",
                 "disk_format": "raw",
                 "container_format": "bare",
-                "force": False,
+                "force": force,
             }
         }
         answer = api.post("volumev3", f"/volumes/{volume_id}/action", body)
