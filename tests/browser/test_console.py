@@ -145,6 +145,9 @@ def test_console_walk(browser: Any, console_server: ServerProcess, screenshots: 
     assert path_of(browser) == vm
     assert browser.find_element(by.CSS_SELECTOR, "h1 .state").text == "inactive"
     shot(browser, screenshots, "04-compute-stopped")
+    # The guest's serial console log, on its page (the simulated guest logs its operations).
+    serial = browser.find_element(by.CSS_SELECTOR, "pre.serial-log")
+    assert serial.is_displayed() and "defined walk-vm" in serial.text
 
     # A volume, then attached from the compute's page.
     browser.get(server.url + "/storage/")

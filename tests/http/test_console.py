@@ -168,6 +168,24 @@ def test_action_form_redirects_back_with_the_new_state(browser: Browser) -> None
     assert "state-inactive" in browser.page(vm)
 
 
+def test_a_compute_page_shows_the_guest_serial_log_and_links_the_text(browser: Browser) -> None:
+    browser.sign_in()
+    vm = create_vm(browser)
+    page = browser.page(vm)
+    section = page[page.index('id="serial-title"') :]
+    # The simulated guest's log is its operations: "defined <name>" first.
+    assert '<pre class="serial-log" tabindex="0" aria-label="Serial console log">defined ' in (
+        section
+    )
+    assert f'href="{vm}?console"' in section
+    # A storage has no console: its page has no such section.
+    token = browser.csrf("/storage/")
+    storage = [("category", "http://schemas.ogf.org/occi/infrastructure#storage"),
+               ("occi.storage.size", "1"), ("_csrf", token)]  # fmt: skip
+    volume = location(browser.send("POST", "/storage/", storage))
+    assert "serial-title" not in browser.page(volume)
+
+
 def test_method_override_deletes_through_a_form_only(browser: Browser) -> None:
     browser.sign_in()
     vm = create_vm(browser)

@@ -8,6 +8,7 @@ import base64
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.qemu.support import STATUS, settled, wait_console, wait_status
@@ -215,6 +216,21 @@ def test_only_the_owner_reads_a_console_log(
         attributes=["occi.storage.size=0.01"],
     )
     assert alice.get(volume, params={"console": ""}).status_code == 404
+
+
+def test_the_compute_page_of_the_html_console_shows_the_serial_log(
+    alice: OcciClient, running: str
+) -> None:
+    page = httpx.get(
+        alice.base + running,
+        headers={"X-Auth-Token": alice.token, "Accept": "text/html"},
+        timeout=30,
+    )
+    assert page.status_code == 200
+    log = page.text[page.text.index('<pre class="serial-log"') :]
+    log = log[: log.index("</pre>")]
+    assert "occi-guest: booted cpus=1" in log and "occi-guest: ready" in log
+    assert f'href="{running}?console"' in page.text
 
 
 def test_deleting_the_running_guest_ends_it(alice: OcciClient, running: str,

@@ -50,6 +50,7 @@ SIGN_IN_COOKIE = "occi_session"
 COMPUTE_PATH, STORAGE_PATH = "/compute/", "/storage/"
 # Tokens the password sign-in mints start with this: signing out revokes them.
 CONSOLE_TOKEN_PREFIX = "console_"
+SERIAL_TAIL = 16 * 1024  # characters of a guest's serial log a compute page shows (its end)
 CSRF_COOKIE = "occi_csrf"
 SIGN_IN_SECONDS = 8 * 3600
 _STATIC = re.compile(r"[a-z0-9_-]+\.css")
@@ -108,6 +109,7 @@ class Console:
             csrf=csrf,
             signed_in=self.login_required,
             volumes=self._volumes(request) if _is_compute_page(request) else (),
+            serial_log=self._serial_log(request) if _is_compute_page(request) else None,
         )
         response = self.engine.handle(request, accepted)
         if response.status == 401 and not explicit:
@@ -117,21 +119,35 @@ class Console:
             return self._redirect(request, _destination(request, form, response))
         return response
 
-    def _volumes(self, request: HttpRequest) -> tuple[tuple[str, str], ...]:
-        """The caller's volumes, for a compute page's attach form: one listing through the
-        engine with the request's own credentials (nothing when it fails)."""
-        listing = HttpRequest(
+    def _read(
+        self, request: HttpRequest, path: str, accept: str, params: dict[str, str]
+    ) -> HttpResponse:
+        """A GET through the engine with the request's own credentials."""
+        inner = HttpRequest(
             method="GET",
-            path=STORAGE_PATH,
-            params={},
+            path=path,
+            params=params,
             headers=[
                 *((n, v) for n, v in request.headers if n in ("x-auth-token", "authorization")),
-                ("accept", "application/occi+json"),
+                ("accept", accept),
             ],
             body=b"",
             base_url=request.base_url,
         )
-        response = self.engine.handle(listing, Negotiated("application/occi+json"))
+        return self.engine.handle(inner, Negotiated(accept))
+
+    def _serial_log(self, request: HttpRequest) -> str | None:
+        """The compute's serial console log, as `GET <compute>?console` answers it (None: the
+        cloud keeps none, or the compute cannot be read)."""
+        response = self._read(request, request.path, "text/plain", {"console": ""})
+        if response.status != 200:
+            return None
+        return response.rendered.body.decode("utf-8", "replace")[-SERIAL_TAIL:]
+
+    def _volumes(self, request: HttpRequest) -> tuple[tuple[str, str], ...]:
+        """The caller's volumes, for a compute page's attach form: one listing through the
+        engine with the request's own credentials (nothing when it fails)."""
+        response = self._read(request, STORAGE_PATH, "application/occi+json", {})
         if response.status != 200:
             return ()
         try:

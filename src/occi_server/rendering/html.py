@@ -40,6 +40,7 @@ class PageContext:
     csrf: str = ""
     signed_in: bool = False  # the navigation offers "Sign out" only then
     volumes: tuple[tuple[str, str], ...] = ()  # (location, label): what a compute can attach
+    serial_log: str | None = None  # a compute's serial console log (its end), where kept
 
 
 @cache
@@ -122,6 +123,7 @@ class HtmlRenderer:
             is_link=isinstance(entity, Link),
             actions=views.entity_actions(entity, self.index, self.locator.path),
             attach=views.attach_form(entity, self.index, self.locator.path, self.page.volumes),
+            serial_log=self.page.serial_log,
         )
 
     def entities(self, entities: Sequence[Entity]) -> Rendered:
