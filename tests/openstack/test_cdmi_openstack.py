@@ -135,6 +135,12 @@ def test_a_volumes_bytes_are_asked_of_cinder_through_a_transfer_image(
         shown = cdmi.get(path + "?metadata", headers={"Accept": OBJECT}).json()["metadata"]
         assert shown["cdmi_size"] == str(1 << 30)  # whole GiB, as Cinder allocates
         assert shown["org.ogf.occi.location"].endswith(location)
+        # OCCI's side names the data object, which answers at that URL.
+        _, rendered = occi.read(location)
+        assert rendered.attr("org.snia.cdmi.location") == os_server.url + path
+        listed = occi.http.get("/storage/", headers={"Accept": "application/occi+json"}).json()
+        (mine,) = [r for r in listed["resources"] if r["id"] == volume_id]
+        assert mine["attributes"]["org.snia.cdmi.location"] == os_server.url + path
         # Cinder takes the request and copies the volume into a hidden image, which the
         # test bed's fake driver cannot fill: the read fails naming what the driver lacks.
         read = cdmi.get(path)

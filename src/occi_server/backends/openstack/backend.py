@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import session as ks_session
@@ -23,7 +24,7 @@ from occi_server.backends.openstack.objects import OpenStackObjects
 from occi_server.backends.openstack.project_cloud import OpenStackProjectCloud
 from occi_server.backends.openstack.scope import Scope, Settings
 from occi_server.backends.openstack.templates import OfferCache
-from occi_server.categories import appliances
+from occi_server.categories import appliances, cdmi
 from occi_server.categories import openstack as ext
 from occi_server.context import RequestContext
 from occi_server.errors import Unauthorized
@@ -72,7 +73,8 @@ class OpenStackBackend:
         return (*ext.CATEGORIES, *appliances.CATEGORIES)  # the OVF export (service/appliances)
 
     def kind_extensions(self) -> Sequence[KindExtension]:
-        return (ext.COMPUTE_EXTENSION, appliances.COMPUTE_EXTENSION)
+        found = (ext.COMPUTE_EXTENSION, appliances.COMPUTE_EXTENSION)
+        return (*found, cdmi.STORAGE_EXTENSION) if self.objects is not None else found
 
     @contextmanager
     def open(self, ctx: RequestContext, *, write: bool = True) -> Iterator[ProjectCloud]:
@@ -90,7 +92,8 @@ class OpenStackBackend:
             self._http, info, self._pool, self._settings.region, self._settings.interface
         )
         try:
-            yield Scope(api, self._offers, self._settings)
+            base = f"{ctx.base_url}/cdmi/{quote(api.project_id, safe='')}/volumes/"
+            yield Scope(api, self._offers, self._settings, base if self.objects else "")
         except Unauthorized as error:
             # The token went bad between validation and use: forget it, tell how to get one.
             self._validator.forget(ctx.token)

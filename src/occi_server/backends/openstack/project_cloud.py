@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from occi_server.backends.base import (
     ActionOutcome,
@@ -23,6 +24,7 @@ from occi_server.backends.openstack import (
     views,
 )
 from occi_server.backends.openstack.scope import Scope
+from occi_server.categories import cdmi
 from occi_server.categories import infrastructure as infra
 from occi_server.categories import openstack as ext
 from occi_server.errors import BadRequest, NotFound
@@ -74,7 +76,13 @@ class OpenStackProjectCloud:
         return [e.location for e in self._entities(query, details=bool(query.attributes))]
 
     def list_entities(self, query: EntityQuery) -> list[Entity]:
-        return self._entities(query, details=True)
+        return [self._shown(e) for e in self._entities(query, details=True)]
+
+    def _shown(self, entity: Entity) -> Entity:
+        """A storage says where its bytes are a CDMI object (when this server serves CDMI)."""
+        if self._scope.cdmi_base and entity.kind == infra.STORAGE:
+            entity.attributes[cdmi.LOCATION] = self._scope.cdmi_base + quote(entity.id, safe="")
+        return entity
 
     def _entities(self, query: EntityQuery, *, details: bool) -> list[Entity]:
         wanted = set(query.kinds) if query.kinds is not None else None
@@ -138,7 +146,7 @@ class OpenStackProjectCloud:
         if location.startswith("/compute/"):
             return servers.get_compute(scope, ident)
         if location.startswith("/storage/"):
-            return storage.get_volume(scope, ident)
+            return self._shown(storage.get_volume(scope, ident))
         if location.startswith("/networklink/"):
             return storage.get_interface(scope, ident)
         if location.startswith("/network/") and not location.startswith(RULES):

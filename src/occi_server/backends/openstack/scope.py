@@ -33,8 +33,13 @@ class Settings:
 
 
 class Scope:
-    def __init__(self, api: OpenStackApi, offers: OfferCache, settings: Settings) -> None:
+    def __init__(
+        self, api: OpenStackApi, offers: OfferCache, settings: Settings, cdmi_base: str = ""
+    ) -> None:
         self.api = api
+        # Where this project's volumes are CDMI objects ("" when CDMI is off), for a storage's
+        # org.snia.cdmi.location.
+        self.cdmi_base = cdmi_base
         self.settings = settings
         self._offers = offers
         self._offer: Offer | None = None
