@@ -124,3 +124,23 @@ def test_an_attachment_nova_holds_after_cinder_let_go_is_detaching() -> None:
     up = next(r for r in found if r.id == "up")
     leaving = next(x for x in up.links if x.location == "/storage/link/up_vol")
     assert leaving.attributes["occi.storagelink.state.message"] == "detaching"
+
+
+def test_a_network_whose_server_is_being_deleted_is_deleted_once_the_port_goes() -> None:
+    """Nova refuses to detach from a server it is deleting (409); the port goes with the
+    server, so the network's DELETE waits for it instead of failing."""
+    cloud = FakeCloud()
+    port = {"id": "p1", "device_id": "going", "device_owner": "compute:nova", "network_id": "n1"}
+    cloud.on(
+        "GET",
+        f"{NEUTRON}/v2.0/ports",
+        (200, {"ports": [port]}),
+        (200, {"ports": [port]}),
+        (200, {"ports": []}),
+    )
+    refusal = {"conflictingRequest": {"message": "Cannot 'detach_interface' while deleting"}}
+    cloud.on("DELETE", f"{NOVA}/servers/going/os-interface/p1", (409, refusal))
+    cloud.on("DELETE", f"{NEUTRON}/v2.0/networks/n1", (204, None))
+    storage.delete_network(Scope(fake_api(cloud), OfferCache(), Settings()), "n1")
+    sent = [(r.method, str(r.url).split("?", 1)[0]) for r in cloud.sent]
+    assert sent[-1] == ("DELETE", f"{NEUTRON}/v2.0/networks/n1")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import random
 import time
@@ -282,7 +283,9 @@ def delete_network(scope: Scope, network_id: str) -> None:
     ports = api.every("network", "/v2.0/ports", "ports", network_id=network_id)
     attached = [p for p in ports if str(p.get("device_owner", "")).startswith("compute:")]
     for port in attached:
-        api.delete("compute", f"/servers/{port['device_id']}/os-interface/{port['id']}")
+        # A server gone or being deleted refuses the detach; its port goes with it (below).
+        with contextlib.suppress(NotFound, Conflict):
+            api.delete("compute", f"/servers/{port['device_id']}/os-interface/{port['id']}")
     for _ in range(60 if attached else 0):  # Nova detaches asynchronously
         left = api.every("network", "/v2.0/ports", "ports", network_id=network_id)
         if not any(str(p.get("device_owner", "")).startswith("compute:") for p in left):
