@@ -61,7 +61,7 @@ unit-postgresql: $(STAMP) pocci
 
 # The QEMU tier: real servers with [cloud] hypervisor = "qemu" booting the busybox guest that
 # scripts/busybox-guest builds from Debian packages (cached in ~/.cache/occi-server/guest).
-# About 1.5 minutes on 2 cores under TCG (90 s measured); .ci/run sets OCCI_REQUIRE_QEMU=1 (missing QEMU fails).
+# About 3 minutes on 2 cores under TCG (161 s measured); .ci/run sets OCCI_REQUIRE_QEMU=1 (missing QEMU fails).
 test-qemu: $(STAMP) system-deps
 	OCCI_QEMU_TIER=1 $(BIN)/python -m pytest -q -n 2 --dist loadfile -p no:cacheprovider \
 	  --timeout $(TEST_TIMEOUT) tests/qemu $(PYTEST_ARGS)

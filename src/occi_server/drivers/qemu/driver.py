@@ -34,9 +34,10 @@ from occi_server.drivers.hypervisor import (
     free_device,
     spec_arguments,
 )
-from occi_server.drivers.qemu import agent, process, seed
+from occi_server.drivers.qemu import agent, process, seed, watch
 from occi_server.drivers.qemu.guest import Guest
 from occi_server.drivers.qemu.monitor import Monitors
+from occi_server.drivers.qemu.watch import Expected
 from occi_server.drivers.volumes import StoreError, gib
 
 log = logging.getLogger("occi_server.qemu")
@@ -70,7 +71,9 @@ class QemuHypervisor:
         self._accel: str | None = None
         self._lock = threading.RLock()
         self._listeners: list[PowerListener] = []
-        self._known: dict[GuestKey, PowerState] = {}  # last state told or set by an operation
+        self._locks = watch.Locks()  # the guests whose events this process hears
+        self._rescan: threading.Thread | None = None
+        self._closed = threading.Event()
         self._monitors = Monitors()
         # Sockets live in a short directory of their own (a UNIX socket path has 108 bytes).
         self._sockets = Path(tempfile.gettempdir()) / "occi-qemu"
@@ -98,7 +101,7 @@ class QemuHypervisor:
             if not disk.exists():
                 self._new_root_disk(spec, disk)
             self._write_seed(guest, state)
-            self._known.setdefault(spec.key, PowerState.SHUTOFF)
+            Expected.setdefault(guest.folder, PowerState.SHUTOFF)
 
     def _new_root_disk(self, spec: GuestSpec, disk: Path) -> None:
         image = self._images(spec.key.project, spec.image)
@@ -136,13 +139,13 @@ class QemuHypervisor:
             if process.running(guest.pid_file) is None:
                 state = guest.load()
                 process.launch(guest.machine(state, self.store, self.accel()))
-            self._known[key] = PowerState.RUNNING
+            Expected.set(guest.folder, PowerState.RUNNING)
             self._watch(guest)
 
     def stop(self, key: GuestKey, method: str) -> None:
         guest = self._guest(key)
         with self._lock:
-            self._known[key] = PowerState.SHUTOFF
+            Expected.set(guest.folder, PowerState.SHUTOFF)
             if process.running(guest.pid_file) is None:
                 return
             if method in ("graceful", "acpioff"):
@@ -169,14 +172,14 @@ class QemuHypervisor:
                 self.start(key)
             else:  # warm and cold: a reset of the machine, as a reset button does
                 self._monitors.command(guest.commands, "system_reset")
-                self._known[key] = PowerState.RUNNING
+                Expected.set(guest.folder, PowerState.RUNNING)
 
     def suspend(self, key: GuestKey) -> None:
         guest = self._guest(key)
         with self._lock:
             if process.running(guest.pid_file) is None:
                 raise DriverError(f"{key} is not running")
-            self._known[key] = PowerState.SUSPENDED  # before STOP arrives
+            Expected.set(guest.folder, PowerState.SUSPENDED)  # before STOP arrives
             self._monitors.command(guest.commands, "stop")
 
     def resume(self, key: GuestKey) -> None:
@@ -185,14 +188,14 @@ class QemuHypervisor:
             if process.running(guest.pid_file) is None:
                 self.start(key)
                 return
-            self._known[key] = PowerState.RUNNING
+            Expected.set(guest.folder, PowerState.RUNNING)
             self._monitors.command(guest.commands, "cont")
 
     def destroy(self, key: GuestKey) -> None:
         guest = self._guest(key)
         with self._lock:
-            self._known.pop(key, None)
             self._monitors.forget(guest.digest)  # before the process ends: nothing to report
+            self._locks.release(guest.folder)
             if process.running(guest.pid_file) is not None:
                 self._end(guest)
             disk = None
@@ -384,58 +387,81 @@ class QemuHypervisor:
             return PowerState.SHUTOFF
         status = self._monitors.command(guest.commands, "query-status")
         if isinstance(status, dict) and not status.get("running"):
-            paused = self._known.get(key) == PowerState.SUSPENDED
+            paused = Expected.get(guest.folder) == PowerState.SUSPENDED
             return PowerState.SUSPENDED if paused else PowerState.PAUSED
         return PowerState.RUNNING
 
     def watch(self, listener: PowerListener) -> None:
-        """Listen to every guest; those already running (a server restart) are watched too.
+        """Listen to every guest; those already running (a server restart) are watched too,
+        and looked at again every few seconds (another worker that watched one may end).
         Called as the reconciler starts: the accelerator is probed then, not in a request."""
         self._listeners.append(listener)
         self.accel()
+        self._watch_running()
+        if self._rescan is None:
+            self._rescan = threading.Thread(
+                target=self._rescanning, name="occi-qemu-rescan", daemon=True
+            )
+            self._rescan.start()
+
+    def _rescanning(self) -> None:
+        while not self._closed.wait(watch.RESCAN_SECONDS):
+            try:
+                self._watch_running()
+            except Exception:  # the next round tries again
+                log.exception("qemu: looking for guests to watch failed")
+
+    def _watch_running(self) -> None:
         for folder in sorted(self.root.iterdir()):
             if (folder / "guest.json").is_file():
-                key = Guest.key_of(folder)
-                guest = self._guest(key)
+                guest = self._guest(Guest.key_of(folder))
                 if process.running(guest.pid_file) is not None:
-                    self._known.setdefault(key, PowerState.RUNNING)
+                    Expected.setdefault(guest.folder, PowerState.RUNNING)
                     self._watch(guest)
 
     # -- the guest's own news -----------------------------------------------------------------
     def _watch(self, guest: Guest) -> None:
         """Hear the events of the guest's current QEMU process (one watch per process: the
-        end of an earlier one, after a resize, is no news)."""
-        key = guest.key
+        end of an earlier one, after a resize, is no news), when no other process does."""
         pid = process.running(guest.pid_file)
-        if pid is None:
+        if pid is None or not self._locks.claim(guest.folder):
             return
 
         def on_event(event: str, data: Any) -> None:
             del data
             if event == "STOP":
-                suspended = self._known.get(key) == PowerState.SUSPENDED
-                self._tell(key, PowerState.SUSPENDED if suspended else PowerState.PAUSED)
+                suspended = Expected.get(guest.folder) == PowerState.SUSPENDED
+                self._tell(guest, PowerState.SUSPENDED if suspended else PowerState.PAUSED)
             elif event == "RESUME":
-                self._tell(key, PowerState.RUNNING)
+                self._tell(guest, PowerState.RUNNING)
 
         def on_gone() -> None:
-            # Destroyed, or a newer process runs: nothing to tell.
-            if guest.exists() and process.running(guest.pid_file) in (None, pid):
-                self._tell(key, PowerState.SHUTOFF)
+            self._locks.release(guest.folder)
+            if guest.exists():  # off the event loop: waiting for the process to end blocks
+                threading.Thread(target=self._gone, args=(guest, pid), daemon=True).start()
 
         self._monitors.watch(f"{guest.digest}:{pid}", guest.events, on_event, on_gone)
 
-    def _tell(self, key: GuestKey, power: PowerState) -> None:
+    def _gone(self, guest: Guest, pid: int) -> None:
+        """The event socket closed: QEMU ended (it closes the socket just before it exits).
+        If it still runs, the watch was lost and the next rescan watches it again; a newer
+        process (a resize, a start) has its own watch."""
+        del pid
+        if process.wait_gone(guest.pid_file, 5) and guest.exists():
+            self._tell(guest, PowerState.SHUTOFF)
+
+    def _tell(self, guest: Guest, power: PowerState) -> None:
         """A listener hears of a change the control plane does not already know of (its own
-        operations set the state they lead to first)."""
-        if self._known.get(key, power) == power:
-            self._known.setdefault(key, power)
+        operations, in any worker, set the state they lead to first)."""
+        if Expected.get(guest.folder) in (None, power):
+            Expected.setdefault(guest.folder, power)
             return
-        self._known[key] = power
-        log.info("qemu: %s is %s (reported by QEMU)", key, power.value)
+        Expected.set(guest.folder, power)
+        log.info("qemu: %s is %s (reported by QEMU)", guest.key, power.value)
         for listener in self._listeners:
-            listener(key, power)
+            listener(guest.key, power)
 
     def close(self) -> None:
+        self._closed.set()
         self._monitors.close()
 
