@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+
 from occi_server.backends.base import ObjectFeatures
 from occi_server.backends.openstack.objects import FEATURES as OPENSTACK
-from occi_server.cdmi.capabilities import catalogue
+from occi_server.cdmi.capabilities import Capability, catalogue
 
 
-def _catalogue(features: ObjectFeatures) -> dict[str, dict[str, str]]:
-    found = catalogue(
+def _objects(features: ObjectFeatures) -> dict[str, Capability]:
+    return catalogue(
         containers=features.containers,
         ranged_volume_writes=features.ranged_writes,
         volume_rewrites=features.rewrites,
         max_upload=1 << 30,
         export_occi=True,
     )
-    return {path: item.values for path, item in found.items()}
+
+
+def _catalogue(features: ObjectFeatures) -> dict[str, dict[str, str]]:
+    return {path: item.values for path, item in _objects(features).items()}
 
 
 def test_the_embedded_store_lists_every_container_and_write() -> None:
@@ -29,13 +33,7 @@ def test_the_embedded_store_lists_every_container_and_write() -> None:
 
 
 def test_openstack_lists_no_snapshots_and_no_writes_into_a_volume() -> None:
-    found = catalogue(
-        containers=OPENSTACK.containers,
-        ranged_volume_writes=OPENSTACK.ranged_writes,
-        volume_rewrites=OPENSTACK.rewrites,
-        max_upload=1 << 30,
-        export_occi=True,
-    )
+    found = _objects(OPENSTACK)
     assert set(found) == {
         "", "container/", "container/volumes/", "container/images/", "dataobject/",
         "dataobject/image/",
