@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from occi_server.backends.base import ObjectFeatures
 from occi_server.backends.openstack.objects import FEATURES as OPENSTACK
 from occi_server.cdmi.capabilities import Capability, catalogue
