@@ -70,14 +70,11 @@ class QemuHypervisor:
         self._wanted_accel = accel
         self._accel: str | None = None
         self._lock = threading.RLock()
-        self._listeners: list[PowerListener] = []
-        self._locks = watch.Locks()  # the guests whose events this process hears
-        self._rescan: threading.Thread | None = None
-        self._closed = threading.Event()
         self._monitors = Monitors()
         # Sockets live in a short directory of their own (a UNIX socket path has 108 bytes).
         self._sockets = Path(tempfile.gettempdir()) / "occi-qemu"
         self._sockets.mkdir(mode=0o700, exist_ok=True)
+        self._news = watch.News(self.root, self._guest, self._monitors)
 
     # -- where things are ---------------------------------------------------------------------
     def _guest(self, key: GuestKey) -> Guest:
@@ -140,7 +137,7 @@ class QemuHypervisor:
                 state = guest.load()
                 process.launch(guest.machine(state, self.store, self.accel()))
             Expected.set(guest.folder, PowerState.RUNNING)
-            self._watch(guest)
+            self._news.watch(guest)
 
     def stop(self, key: GuestKey, method: str) -> None:
         guest = self._guest(key)
@@ -194,8 +191,7 @@ class QemuHypervisor:
     def destroy(self, key: GuestKey) -> None:
         guest = self._guest(key)
         with self._lock:
-            self._monitors.forget(guest.digest)  # before the process ends: nothing to report
-            self._locks.release(guest.folder)
+            self._news.forget(guest)  # before the process ends: nothing to report
             if process.running(guest.pid_file) is not None:
                 self._end(guest)
             disk = None
@@ -392,76 +388,12 @@ class QemuHypervisor:
         return PowerState.RUNNING
 
     def watch(self, listener: PowerListener) -> None:
-        """Listen to every guest; those already running (a server restart) are watched too,
-        and looked at again every few seconds (another worker that watched one may end).
-        Called as the reconciler starts: the accelerator is probed then, not in a request."""
-        self._listeners.append(listener)
+        """Listen to every guest (watch.News). Called as the reconciler starts: the
+        accelerator is probed then, not in a request."""
         self.accel()
-        self._watch_running()
-        if self._rescan is None:
-            self._rescan = threading.Thread(
-                target=self._rescanning, name="occi-qemu-rescan", daemon=True
-            )
-            self._rescan.start()
-
-    def _rescanning(self) -> None:
-        while not self._closed.wait(watch.RESCAN_SECONDS):
-            try:
-                self._watch_running()
-            except Exception:  # the next round tries again
-                log.exception("qemu: looking for guests to watch failed")
-
-    def _watch_running(self) -> None:
-        for folder in sorted(self.root.iterdir()):
-            if (folder / "guest.json").is_file():
-                guest = self._guest(Guest.key_of(folder))
-                if process.running(guest.pid_file) is not None:
-                    Expected.setdefault(guest.folder, PowerState.RUNNING)
-                    self._watch(guest)
-
-    # -- the guest's own news -----------------------------------------------------------------
-    def _watch(self, guest: Guest) -> None:
-        """Hear the events of the guest's current QEMU process (one watch per process: the
-        end of an earlier one, after a resize, is no news), when no other process does."""
-        pid = process.running(guest.pid_file)
-        if pid is None or not self._locks.claim(guest.folder):
-            return
-
-        def on_event(event: str, data: Any) -> None:
-            del data
-            if event == "STOP":
-                suspended = Expected.get(guest.folder) == PowerState.SUSPENDED
-                self._tell(guest, PowerState.SUSPENDED if suspended else PowerState.PAUSED)
-            elif event == "RESUME":
-                self._tell(guest, PowerState.RUNNING)
-
-        def on_gone() -> None:
-            self._locks.release(guest.folder)
-            if guest.exists():  # off the event loop: waiting for the process to end blocks
-                threading.Thread(target=self._gone, args=(guest, pid), daemon=True).start()
-
-        self._monitors.watch(f"{guest.digest}:{pid}", guest.events, on_event, on_gone)
-
-    def _gone(self, guest: Guest, pid: int) -> None:
-        """The event socket closed: QEMU ended (it closes the socket just before it exits).
-        If it still runs, the watch was lost and the next rescan watches it again; a newer
-        process (a resize, a start) has its own watch."""
-        del pid
-        if process.wait_gone(guest.pid_file, 5) and guest.exists():
-            self._tell(guest, PowerState.SHUTOFF)
-
-    def _tell(self, guest: Guest, power: PowerState) -> None:
-        """A listener hears of a change the control plane does not already know of (its own
-        operations, in any worker, set the state they lead to first)."""
-        if Expected.get(guest.folder) in (None, power):
-            Expected.setdefault(guest.folder, power)
-            return
-        Expected.set(guest.folder, power)
-        log.info("qemu: %s is %s (reported by QEMU)", guest.key, power.value)
-        for listener in self._listeners:
-            listener(guest.key, power)
+        self._news.listen(listener)
 
     def close(self) -> None:
-        self._closed.set()
+        self._news.close()
         self._monitors.close()
 
