@@ -117,3 +117,14 @@ def test_ensure_user_keeps_an_existing_password(store: IdentityStore) -> None:
     created = store.create_user("demo", "alice", "s3cret")
     assert store.ensure_user("demo", "alice") == created
     assert store.authenticate_basic("alice", "s3cret") is not None
+
+
+def test_a_token_never_begins_with_a_dash(
+    store: IdentityStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command line would take it for an option (`occi-server token revoke -x...`)."""
+    drawn = iter(["-looks-like-an-option", "plain-token"])
+    monkeypatch.setattr("occi_server.identity.store.secrets.token_urlsafe", lambda _: next(drawn))
+    token = store.create_token("demo", "alice")
+    assert token == "plain-token"
+    assert store.authenticate_token(token) is not None

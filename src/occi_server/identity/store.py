@@ -105,7 +105,7 @@ class IdentityStore:
         """A new token for `user` of `project` (created when missing); shown once, stored hashed.
         `prefix` marks what minted it (the console's sign-in), so that can be told later."""
         owner = self.create_user(project, user)
-        token = prefix + secrets.token_urlsafe(32)
+        token = prefix + _token_text()
         expires = int(time.time()) + ttl_seconds if ttl_seconds is not None else None
         with self._sessions.begin() as db:
             db.add(TokenRow(token_hash=token_digest(token), user_id=owner.id, expires_at=expires))
@@ -174,3 +174,11 @@ class IdentityStore:
         if project is not None:
             stmt = stmt.where(or_(ProjectRow.id == project, ProjectRow.name == project))
         return [(u, p) for u, p in db.execute(stmt)]
+
+
+def _token_text() -> str:
+    """32 random bytes, URL-safe. That alphabet has '-': one token in 64 would begin with it,
+    and a command line takes such an argument for an option (`occi-server token revoke`)."""
+    while (text := secrets.token_urlsafe(32)).startswith("-"):
+        pass
+    return text
