@@ -27,16 +27,14 @@ once, and what the browser holds expires on its own.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import re
-import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from importlib import resources
 from urllib.parse import quote, urlsplit
 
 from occi_server.errors import BadRequest, Forbidden, MethodNotAllowed, NotFound, OcciError
+from occi_server.http.console_sign_in import TOKEN, SignIn
 from occi_server.http.csrf import CONSOLE_HEADERS, cross_site
 from occi_server.http.handler import Engine, negotiated
 from occi_server.http.messages import HttpRequest, HttpResponse, Negotiated
@@ -46,16 +44,12 @@ from occi_server.rendering.html import CONSOLE, HTML, PageContext, reason, rende
 from occi_server.rendering.html_form import FormPost, is_form, is_local_path, parse_form
 from occi_server.rendering.text_format import Locator
 
-SIGN_IN_COOKIE = "occi_session"
 COMPUTE_PATH, STORAGE_PATH = "/compute/", "/storage/"
 # Tokens the password sign-in mints start with this: signing out revokes them.
 CONSOLE_TOKEN_PREFIX = "console_"
 SERIAL_TAIL = 16 * 1024  # characters of a guest's serial log a compute page shows (its end)
-CSRF_COOKIE = "occi_csrf"
 SIGN_IN_SECONDS = 8 * 3600
 _STATIC = re.compile(r"[a-z0-9_-]+\.css")
-# What a pasted token may hold: it goes into a cookie value and an HTTP header verbatim.
-_TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{1,4096}")
 
 
 class Console:
@@ -81,9 +75,9 @@ class Console:
         return self._guarded(request, lambda r, s: self._occi_page(r, s, accepted))
 
     def _guarded(
-        self, request: HttpRequest, page: Callable[[HttpRequest, _SignIn], HttpResponse]
+        self, request: HttpRequest, page: Callable[[HttpRequest, SignIn], HttpResponse]
     ) -> HttpResponse:
-        sign_in = _SignIn.of(request)
+        sign_in = SignIn.of(request)
         try:
             if request.refused is not None:
                 raise request.refused
@@ -96,7 +90,7 @@ class Console:
 
     # -- OCCI URLs in HTML ------------------------------------------------------------------
     def _occi_page(
-        self, request: HttpRequest, sign_in: _SignIn, accepted: Negotiated
+        self, request: HttpRequest, sign_in: SignIn, accepted: Negotiated
     ) -> HttpResponse:
         explicit = request.header("x-auth-token") or request.header("authorization")
         by_cookie = bool(sign_in.token) and not explicit
@@ -163,7 +157,7 @@ class Console:
         return tuple(volumes)
 
     def _form(
-        self, request: HttpRequest, sign_in: _SignIn, csrf: str, by_cookie: bool
+        self, request: HttpRequest, sign_in: SignIn, csrf: str, by_cookie: bool
     ) -> FormPost | None:
         if request.method in ("GET", "HEAD"):
             return None
@@ -179,7 +173,7 @@ class Console:
         return form
 
     # -- the console's own pages ------------------------------------------------------------
-    def _own_page(self, request: HttpRequest, sign_in: _SignIn) -> HttpResponse:
+    def _own_page(self, request: HttpRequest, sign_in: SignIn) -> HttpResponse:
         name = request.path.removeprefix(CONSOLE).strip("/")
         if name.startswith("static/"):
             return _static(request, name.removeprefix("static/"))
@@ -192,7 +186,7 @@ class Console:
             raise MethodNotAllowed(f"{request.method} is not allowed on {request.path}", allowed)
         return handler(request, sign_in)
 
-    def _login(self, request: HttpRequest, sign_in: _SignIn) -> HttpResponse:
+    def _login(self, request: HttpRequest, sign_in: SignIn) -> HttpResponse:
         next_path = request.params.get("next", "")
         message = ""
         refused: OcciError | None = None
@@ -237,7 +231,7 @@ class Console:
         auth = self.engine.authenticator
         token = form.fields.get("token", "")
         if token:
-            if not _TOKEN.fullmatch(token):
+            if not TOKEN.fullmatch(token):
                 raise BadRequest("token: not a valid token")
             auth.authenticate({"x-auth-token": token}, request.base_url, request.client)
             return token
@@ -252,7 +246,7 @@ class Console:
             ctx.project_name, ctx.user_name, self.sign_in_seconds, prefix=CONSOLE_TOKEN_PREFIX
         )
 
-    def _logout(self, request: HttpRequest, sign_in: _SignIn) -> HttpResponse:
+    def _logout(self, request: HttpRequest, sign_in: SignIn) -> HttpResponse:
         if request.method == "POST":
             self._own_form(request, sign_in, sign_in.token)
             # A token minted by the password sign-in dies with the session; one the user
@@ -265,7 +259,7 @@ class Console:
         csrf = sign_in.csrf(sign_in.token)
         return self._page(request, "logout.html", 200, sign_in, title="Sign out", csrf=csrf)
 
-    def _delete(self, request: HttpRequest, sign_in: _SignIn) -> HttpResponse:
+    def _delete(self, request: HttpRequest, sign_in: SignIn) -> HttpResponse:
         """The confirmation step: a page whose form DELETEs the target through its OCCI URL."""
         target = request.params.get("target", "")
         if not is_local_path(target) or target.endswith("/"):
@@ -284,7 +278,7 @@ class Console:
             cancel=next_path if is_local_path(next_path) else target,
         )
 
-    def _own_form(self, request: HttpRequest, sign_in: _SignIn, token: str) -> FormPost:
+    def _own_form(self, request: HttpRequest, sign_in: SignIn, token: str) -> FormPost:
         if not is_form(request.header("content-type")):
             raise Forbidden("the console accepts only its own forms")
         form = parse_form(request.body)
@@ -297,7 +291,7 @@ class Console:
         request: HttpRequest,
         template: str,
         status: int,
-        sign_in: _SignIn | None = None,
+        sign_in: SignIn | None = None,
         **values: object,
     ) -> HttpResponse:
         locator = Locator(request.base_url)
@@ -307,9 +301,7 @@ class Console:
         )
         return HttpResponse(status, Rendered(HTML, body))
 
-    def _error_page(
-        self, request: HttpRequest, sign_in: _SignIn, error: OcciError
-    ) -> HttpResponse:
+    def _error_page(self, request: HttpRequest, sign_in: SignIn, error: OcciError) -> HttpResponse:
         response = self._page(
             request,
             "error.html",
@@ -333,69 +325,6 @@ class Console:
         parts = urlsplit(request.base_url)
         url = f"{parts.scheme}://{parts.netloc}{browser_path}"
         return HttpResponse(303, Rendered(HTML), [("Location", url)])
-
-
-class _SignIn:
-    """The browser's two cookies, read once per request, and the Set-Cookie lines to send."""
-
-    def __init__(self, token: str, seed: str, secure: bool) -> None:
-        self.token = token
-        self.seed = seed
-        self.secure = secure
-        self.set_cookies: list[tuple[str, str]] = []
-
-    @classmethod
-    def of(cls, request: HttpRequest) -> _SignIn:
-        jar = parse_cookies(v for n, v in request.headers if n == "cookie")
-        token = jar.get(SIGN_IN_COOKIE, "")
-        sign_in = cls(
-            token if _TOKEN.fullmatch(token) else "",
-            jar.get(CSRF_COOKIE, ""),
-            request.base_url.startswith("https:"),
-        )
-        if not sign_in.seed:
-            # First visit: the seed is set with the first page, whose forms are derived from it.
-            sign_in.seed = secrets.token_urlsafe(32)
-            sign_in._set(CSRF_COOKIE, sign_in.seed, None)
-        return sign_in
-
-    def csrf(self, token: str) -> str:
-        mac = hmac.new(self.seed.encode(), b"occi-console:" + token.encode(), hashlib.sha256)
-        return mac.hexdigest()
-
-    @staticmethod
-    def check_csrf(sent: str, expected: str) -> None:
-        if not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
-            raise Forbidden("form: missing or invalid CSRF token; reload the page and retry")
-
-    def start(self, token: str, seconds: int) -> None:
-        self.token = token
-        self._set(SIGN_IN_COOKIE, token, seconds)
-
-    def end(self) -> None:
-        self.token = ""
-        self._set(SIGN_IN_COOKIE, "", 0)
-
-    def _set(self, name: str, value: str, max_age: int | None) -> None:
-        # HttpOnly: no script reads them; SameSite=Strict: no other site's page sends them.
-        cookie = f"{name}={value}; Path=/; HttpOnly; SameSite=Strict"
-        if max_age is not None:
-            cookie += f"; Max-Age={max_age}"
-        if self.secure:
-            cookie += "; Secure"
-        self.set_cookies.append(("Set-Cookie", cookie))
-
-
-def parse_cookies(headers: Iterable[str]) -> dict[str, str]:
-    """`a=1; b=2` (from every Cookie header); the first of a repeated name wins, as browsers
-    send the most specific path first."""
-    jar: dict[str, str] = {}
-    for header in headers:
-        for part in header.split(";"):
-            name, sep, value = part.strip().partition("=")
-            if sep and name and name not in jar:
-                jar[name] = value.strip().strip('"')
-    return jar
 
 
 def _destination(request: HttpRequest, form: FormPost, response: HttpResponse) -> str:
