@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -84,27 +85,34 @@ file = "{image}"
 """
 
 
-def start_server(data: Path, image: Path, accel: str = "tcg") -> ServerProcess:
+@contextmanager
+def serving(data: Path, config: str, env: dict[str, str] | None = None) -> Iterator[ServerProcess]:
+    """A server with this config on the QEMU driver; at the end its log is kept beside its
+    data (for a failure's post-mortem) and any guest it left is ended."""
     data.mkdir(parents=True, exist_ok=True)
-    config = data / "occi.toml"
-    config.write_text(config_text(image, accel))
+    (data / "occi.toml").write_text(config)
     # 90 s to answer: two guests booting beside it slow a 2-core machine's server start.
-    server = ServerProcess(data_dir=data, env={"OCCI_CONFIG": str(config)}, ready_timeout=90)
+    server = ServerProcess(
+        data_dir=data, env={"OCCI_CONFIG": str(data / "occi.toml"), **(env or {})},
+        ready_timeout=90,
+    )  # fmt: skip
     # Migrated first (up to 60 s): on a busy machine migrating and starting took over the 30 s
     # a server is given to answer.
     cli("db", "upgrade", "--database", server.database)
-    return server.start()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        (data / "server.log").write_text("".join(server.output))
+        end_guests(data)
 
 
 @pytest.fixture(scope="module")
 def qemu_server(tmp_path_factory: pytest.TempPathFactory, guest_image: Path
                 ) -> Iterator[ServerProcess]:  # fmt: skip
-    data = tmp_path_factory.mktemp("qemu-data")
-    server = start_server(data, guest_image)
-    yield server
-    server.stop()
-    (data / "server.log").write_text("".join(server.output))  # for a failure's post-mortem
-    end_guests(data)
+    with serving(tmp_path_factory.mktemp("qemu-data"), config_text(guest_image)) as server:
+        yield server
 
 
 def end_guests(data: Path) -> None:

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.qemu.conftest import REPO, end_guests
+from tests.qemu.conftest import REPO, serving
 from tests.qemu.support import STATUS, wait_console, wait_status
 from tests.support.occi_client import COMPUTE_KIND, OcciClient
-from tests.support.server import ServerProcess, cli
+from tests.support.server import ServerProcess
 
 if os.environ.get("OCCI_QEMU_FULL") != "1":
     pytest.skip("the cloud-init tier runs under make test-qemu-full", allow_module_level=True)
@@ -53,8 +53,7 @@ def debian_image() -> Path:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, debian_image: Path
            ) -> Iterator[ServerProcess]:  # fmt: skip
-    data = tmp_path_factory.mktemp("qemu-debian")
-    (data / "occi.toml").write_text(f"""
+    config = f"""
 [cloud]
 hypervisor = "qemu"
 qemu_accel = "tcg"
@@ -71,16 +70,9 @@ disk_gb = 2
 [[cloud.images]]
 name = "debian"
 file = "{debian_image}"
-""")
-    server = ServerProcess(
-        data_dir=data, env={"OCCI_CONFIG": str(data / "occi.toml")}, ready_timeout=90
-    )
-    cli("db", "upgrade", "--database", server.database)
-    server.start()
-    yield server
-    server.stop()
-    (data / "server.log").write_text("".join(server.output))
-    end_guests(data)
+"""
+    with serving(tmp_path_factory.mktemp("qemu-debian"), config) as server:
+        yield server
 
 
 def test_cloud_init_writes_the_user_data_file_and_the_ssh_key(server: ServerProcess) -> None:

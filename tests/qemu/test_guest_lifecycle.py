@@ -203,9 +203,10 @@ def test_create_image_makes_an_os_template_that_boots(client: OcciClient) -> Non
     )
     assert made.status_code == 200, made.text
     settled(client, Walk.vm)
-    assert 'walk-snapshot; scheme="http://schemas.openstack.org/template/os#"' in client.get(
-        "/-/"
-    ).text
+    assert (
+        'walk-snapshot; scheme="http://schemas.openstack.org/template/os#"'
+        in client.get("/-/").text
+    )
     Walk.image_vm = client.create(
         "/compute/",
         categories=[COMPUTE_KIND, _mixin("itsy", RESOURCE), _mixin("walk-snapshot", OS)],
@@ -253,5 +254,3 @@ def _root_disk(data: Path) -> Path:
     disks = [p for p in (data / "store" / "disks").rglob("*") if p.is_file()]
     assert len(disks) == 1, disks
     return disks[0]
-
-

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.test_seed_lines import Answer, Seed
-from tests.qemu.conftest import end_guests
+from tests.qemu.conftest import serving
 from tests.qemu.support import STATUS, all_qemu_for, console, settled, wait_console, wait_status
 from tests.support.occi_client import OcciClient
-from tests.support.server import ServerProcess, cli
+from tests.support.server import ServerProcess
 
 READY = "occi-guest: ready"
 TIMES: list[tuple[str, int, float]] = []  # (step, status, seconds)
@@ -45,17 +45,8 @@ def _config(image: Path) -> str:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, guest_image: Path
            ) -> Iterator[ServerProcess]:  # fmt: skip
-    data = tmp_path_factory.mktemp("qemu-seed")
-    (data / "occi.toml").write_text(_config(guest_image))
-    server = ServerProcess(
-        data_dir=data, env={"OCCI_CONFIG": str(data / "occi.toml")}, ready_timeout=90
-    )
-    cli("db", "upgrade", "--database", server.database)
-    server.start()
-    yield server
-    server.stop()
-    (data / "server.log").write_text("".join(server.output))
-    end_guests(data)
+    with serving(tmp_path_factory.mktemp("qemu-seed"), _config(guest_image)) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

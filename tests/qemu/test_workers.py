@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.qemu.conftest import config_text, end_guests
+from tests.qemu.conftest import config_text, serving
 from tests.qemu.support import STATUS, settled, wait_console, wait_status
 from tests.support.occi_client import COMPUTE_KIND, OcciClient
-from tests.support.server import ServerProcess, cli
+from tests.support.server import ServerProcess
 
 OS_USER_DATA = "http://schemas.openstack.org/compute/instance#"
 RESOURCE = "http://schemas.openstack.org/template/resource#"
@@ -26,18 +26,8 @@ RESOURCE = "http://schemas.openstack.org/template/resource#"
 def two_workers(tmp_path_factory: pytest.TempPathFactory, guest_image: Path
                 ) -> Iterator[ServerProcess]:  # fmt: skip
     data = tmp_path_factory.mktemp("qemu-workers")
-    (data / "occi.toml").write_text(config_text(guest_image))
-    server = ServerProcess(
-        data_dir=data,
-        env={"OCCI_CONFIG": str(data / "occi.toml"), "OCCI_WORKERS": "2"},
-        ready_timeout=90,
-    )
-    cli("db", "upgrade", "--database", server.database)
-    server.start()
-    yield server
-    server.stop()
-    (data / "server.log").write_text("".join(server.output))
-    end_guests(data)
+    with serving(data, config_text(guest_image), {"OCCI_WORKERS": "2"}) as server:
+        yield server
 
 
 def test_one_worker_watches_a_guest_and_hears_it_power_off(two_workers: ServerProcess) -> None:
