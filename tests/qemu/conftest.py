@@ -44,13 +44,18 @@ def _need_tools() -> None:
 def guest_image() -> Path:
     """The busybox guest's disk image (built once, then taken from the cache)."""
     _need_tools()
+    return built_guest("busybox-guest", timeout=600)
+
+
+def built_guest(script: str, timeout: float) -> Path:
+    """The disk image scripts/<script> builds into the guest cache (or finds there)."""
     cache = os.environ.get("OCCI_GUEST_CACHE") or str(Path.home() / ".cache/occi-server/guest")
     done = subprocess.run(
-        [str(REPO / "scripts/busybox-guest"), cache],
-        capture_output=True, text=True, timeout=600, check=False,
+        [str(REPO / "scripts" / script), cache],
+        capture_output=True, text=True, timeout=timeout, check=False,
     )  # fmt: skip
     if done.returncode != 0:
-        pytest.fail(f"scripts/busybox-guest failed: {done.stderr.strip()}")
+        pytest.fail(f"scripts/{script} failed: {done.stderr.strip()[-2000:]}")
     return Path(done.stdout.strip().splitlines()[-1])
 
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import base64
 import os
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.qemu.conftest import REPO, serving
+from tests.qemu.conftest import built_guest, serving
 from tests.qemu.support import STATUS, wait_console, wait_status
 from tests.support.occi_client import COMPUTE_KIND, OcciClient
 from tests.support.server import ServerProcess
@@ -40,14 +39,7 @@ runcmd:
 
 @pytest.fixture(scope="module")
 def debian_image() -> Path:
-    cache = os.environ.get("OCCI_GUEST_CACHE") or str(Path.home() / ".cache/occi-server/guest")
-    done = subprocess.run(
-        [str(REPO / "scripts/debian-guest"), cache],
-        capture_output=True, text=True, timeout=1200, check=False,
-    )  # fmt: skip
-    if done.returncode != 0:
-        pytest.fail(f"scripts/debian-guest failed: {done.stderr.strip()[-2000:]}")
-    return Path(done.stdout.strip().splitlines()[-1])
+    return built_guest("debian-guest", timeout=1200)
 
 
 @pytest.fixture(scope="module")
